@@ -1,0 +1,316 @@
+"""The application service: the one place that loads and saves aggregates.
+
+Every command loads what it needs, calls one domain method, saves everything it touched
+in one atomic write and returns ids or primitives. A version conflict (another command
+saved the same aggregate first) reloads and tries again, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import secrets
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from .clock import utc_now
+from .domain import ApiKey, DomainError, Money, Payout, Requester, Role, Task, Worker
+from .domain.apikey import hash_secret
+from .domain.ids import (
+    api_key_id, payout_id_for_bonus, payout_id_for_submission, task_id_for_key,
+)
+from .domain.task import ReviewDecision, TaskSpec
+
+MAX_ATTEMPTS = 64
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def retry_on_conflict(method: F) -> F:
+    """Run a command again when a concurrent command saved the same aggregate first."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                return method(*args, **kwargs)
+            except IntegrityError:
+                if attempt == MAX_ATTEMPTS - 1:
+                    raise DomainError("CONFLICT", "too many concurrent changes; try again")
+                time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+        raise AssertionError("unreachable")
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Marketplace(Application[UUID]):
+    """Commands of the marketplace, over the event store."""
+
+    name = "taskmarket"
+
+    def __init__(self, env: dict[str, str] | None = None,
+                 clock: Callable[[], datetime] = utc_now):
+        super().__init__(env=env)
+        self.clock = clock
+
+    # --- loading --------------------------------------------------------------------
+    def _load(self, kind: type, aggregate_id: UUID, field: str) -> Any:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise DomainError("NOT_FOUND", f"no such {kind.__name__.lower()}", [field]) from None
+        if not isinstance(aggregate, kind):
+            raise DomainError("NOT_FOUND", f"no such {kind.__name__.lower()}", [field])
+        return aggregate
+
+    def get_requester(self, requester_id: UUID) -> Requester:
+        return self._load(Requester, requester_id, "requesterId")
+
+    def get_worker(self, worker_id: UUID) -> Worker:
+        return self._load(Worker, worker_id, "workerId")
+
+    def get_task(self, task_id: UUID) -> Task:
+        return self._load(Task, task_id, "taskId")
+
+    def get_payout(self, payout_id: UUID) -> Payout:
+        return self._load(Payout, payout_id, "payoutId")
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+    # --- people ---------------------------------------------------------------------
+    def create_requester(self, name: str) -> UUID:
+        name = (name or "").strip()
+        if not name:
+            raise DomainError("INVALID_INPUT", "name is required", ["name"])
+        requester = Requester(name=name)
+        self.save(requester)
+        return requester.id
+
+    def register_worker(self, name: str, skills: list[str] | None = None,
+                        stripe_account_id: str | None = None) -> UUID:
+        worker = Worker.register(name, skills)
+        if stripe_account_id:
+            worker.link_account(stripe_account_id)
+        self.save(worker)
+        return worker.id
+
+    @retry_on_conflict
+    def change_worker_skills(self, worker_id: UUID, skills: list[str]) -> None:
+        worker = self.get_worker(worker_id)
+        worker.change_skills(skills)
+        self.save(worker)
+
+    @retry_on_conflict
+    def link_payout_account(self, worker_id: UUID, account_id: str) -> None:
+        worker = self.get_worker(worker_id)
+        worker.link_account(account_id)
+        self.save(worker)
+
+    # --- money in -------------------------------------------------------------------
+    @retry_on_conflict
+    def deposit_funds(self, requester_id: UUID, amount: int, currency: str, reference: str,
+                      idempotency_key: str | None = None) -> bool:
+        """Credit a deposit; False when this key (or reference) was already credited."""
+        money = Money.of(amount, currency)
+        requester = self.get_requester(requester_id)
+        written = requester.deposit(money, reference, idempotency_key)
+        if written:
+            self.save(requester)
+        return written
+
+    # --- tasks ----------------------------------------------------------------------
+    @retry_on_conflict
+    def post_task(self, requester_id: UUID, spec: TaskSpec,
+                  idempotency_key: str | None = None) -> UUID:
+        spec.validate()
+        requester = self.get_requester(requester_id)
+        task_id = uuid4()
+        if idempotency_key:
+            task_id = task_id_for_key(requester_id, idempotency_key)
+            if self.exists(task_id):
+                existing = self.get_task(task_id)
+                if existing.fingerprint != spec.fingerprint():
+                    raise DomainError("IDEMPOTENCY_KEY_REUSED",
+                                      "this idempotency key was used with different input",
+                                      ["idempotencyKey"])
+                return task_id
+        task = Task.post(requester_id, spec, self.clock(), task_id=task_id)
+        requester.reserve(task.id, spec.escrow)
+        self.save(requester, task)
+        return task.id
+
+    @retry_on_conflict
+    def claim_task(self, task_id: UUID, worker_id: UUID) -> UUID:
+        worker = self.get_worker(worker_id)
+        task = self.get_task(task_id)
+        claim_id = task.claim(worker.id, worker.skills, self.clock())
+        self.save(task)
+        return claim_id
+
+    @retry_on_conflict
+    def release_claim(self, task_id: UUID, claim_id: UUID, worker_id: UUID) -> None:
+        task = self.get_task(task_id)
+        refund = task.release(claim_id, worker_id)
+        self._save_with_refund(task, refund)
+
+    @retry_on_conflict
+    def expire_claim(self, task_id: UUID, claim_id: UUID) -> bool:
+        """Expire a lease that ran out; False when there was nothing to expire."""
+        task = self.get_task(task_id)
+        refund = task.expire(claim_id, self.clock())
+        if refund is None:
+            return False
+        self._save_with_refund(task, refund)
+        return True
+
+    @retry_on_conflict
+    def submit_work(self, task_id: UUID, claim_id: UUID, worker_id: UUID, result: Any) -> UUID:
+        task = self.get_task(task_id)
+        submission_id = task.submit(claim_id, worker_id, result, self.clock())
+        self.save(task)
+        return submission_id
+
+    @retry_on_conflict
+    def review_submission(self, task_id: UUID, submission_id: UUID, requester_id: UUID,
+                          decision: ReviewDecision | str, feedback: str | None = None
+                          ) -> UUID | None:
+        """Record a review; returns the payout an ACCEPT requested."""
+        task = self.get_task(task_id)
+        refund = task.review(submission_id, requester_id, ReviewDecision(decision), feedback,
+                             self.clock())
+        if ReviewDecision(decision) == ReviewDecision.ACCEPT:
+            return self._pay_for(task, submission_id)
+        self._save_with_refund(task, refund)
+        return None
+
+    @retry_on_conflict
+    def auto_approve(self, task_id: UUID, submission_id: UUID) -> UUID | None:
+        """Accept work left unreviewed past the task's delay; the payout id, or None."""
+        task = self.get_task(task_id)
+        if not task.auto_approve(submission_id, self.clock()):
+            return None
+        return self._pay_for(task, submission_id)
+
+    @retry_on_conflict
+    def cancel_task(self, task_id: UUID, requester_id: UUID) -> int:
+        task = self.get_task(task_id)
+        refund = task.cancel(requester_id)
+        self._save_with_refund(task, refund)
+        return refund
+
+    def _save_with_refund(self, task: Task, slots: int) -> None:
+        if not slots:
+            self.save(task)
+            return
+        requester = self.get_requester(task.requester_id)
+        requester.release(task.id, task.reward.amount * slots, slots)
+        self.save(task, requester)
+
+    def _pay_for(self, task: Task, submission_id: UUID) -> UUID:
+        submission = task.submissions[submission_id]
+        requester = self.get_requester(task.requester_id)
+        payout = Payout(
+            payout_id=payout_id_for_submission(submission_id), worker_id=submission.worker_id,
+            requester_id=task.requester_id, amount=task.reward.amount,
+            currency=task.reward.currency, task_id=task.id, submission_id=submission_id,
+            kind="submission", requested_at=self.clock(),
+        )
+        requester.consume(task.id, payout.id, task.reward.amount)
+        self.save(task, requester, payout)
+        return payout.id
+
+    # --- payouts --------------------------------------------------------------------
+    @retry_on_conflict
+    def pay_bonus(self, requester_id: UUID, worker_id: UUID, amount: int, currency: str,
+                  idempotency_key: str) -> UUID:
+        money = Money.of(amount, currency)
+        if not (idempotency_key or "").strip():
+            raise DomainError("INVALID_INPUT", "a bonus needs an idempotency key",
+                              ["idempotencyKey"])
+        payout_id = payout_id_for_bonus(requester_id, idempotency_key)
+        if self.exists(payout_id):
+            existing = self.get_payout(payout_id)
+            if (existing.worker_id, existing.amount, existing.currency) != (
+                    worker_id, money.amount, money.currency):
+                raise DomainError("IDEMPOTENCY_KEY_REUSED",
+                                  "this idempotency key was used with different input",
+                                  ["idempotencyKey"])
+            return payout_id
+        self.get_worker(worker_id)
+        requester = self.get_requester(requester_id)
+        requester.pay_bonus(payout_id, money)
+        payout = Payout(
+            payout_id=payout_id, worker_id=worker_id, requester_id=requester_id,
+            amount=money.amount, currency=money.currency, task_id=None, submission_id=None,
+            kind="bonus", requested_at=self.clock(),
+        )
+        self.save(requester, payout)
+        return payout_id
+
+    @retry_on_conflict
+    def record_payout_paid(self, payout_id: UUID, transfer_id: str) -> bool:
+        payout = self.get_payout(payout_id)
+        written = payout.record_paid(transfer_id, self.clock())
+        if written:
+            self.save(payout)
+        return written
+
+    @retry_on_conflict
+    def record_payout_failure(self, payout_id: UUID, reason: str, retryable: bool) -> None:
+        payout = self.get_payout(payout_id)
+        payout.record_failure(reason, retryable)
+        self.save(payout)
+
+    @retry_on_conflict
+    def retry_payout(self, payout_id: UUID) -> None:
+        payout = self.get_payout(payout_id)
+        payout.retry()
+        self.save(payout)
+
+    @retry_on_conflict
+    def record_transfer_reversal(self, payout_id: UUID, transfer_id: str, amount: int) -> bool:
+        payout = self.get_payout(payout_id)
+        written = payout.record_reversal(transfer_id, amount)
+        if written:
+            self.save(payout)
+        return written
+
+    # --- API keys -------------------------------------------------------------------
+    def issue_api_key(self, role: Role | str, name: str,
+                      subject_id: UUID | None = None) -> tuple[UUID, str]:
+        """Issue a key; returns its id and the secret, which is never stored."""
+        try:
+            role = Role(role)
+        except ValueError:
+            raise DomainError("INVALID_INPUT", f"unknown role {role!r}", ["role"]) from None
+        if subject_id is not None:
+            kind = Worker if role == Role.WORKER else Requester
+            self._load(kind, subject_id, f"{kind.__name__.lower()}Id")
+        secret = f"tm_{role.value.lower()}_{secrets.token_urlsafe(32)}"
+        key = ApiKey.issue(secret, role, name, subject_id)
+        self.save(key)
+        return key.id, secret
+
+    @retry_on_conflict
+    def revoke_api_key(self, key_id: UUID) -> None:
+        key = self._load(ApiKey, key_id, "apiKeyId")
+        key.revoke()
+        self.save(key)
+
+    def authenticate(self, secret: str) -> ApiKey | None:
+        """The live key for a presented secret, or None."""
+        if not secret:
+            return None
+        try:
+            key = self.repository.get(api_key_id(hash_secret(secret)))
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(key, ApiKey) or key.revoked:
+            return None
+        return key

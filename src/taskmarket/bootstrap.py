@@ -1,0 +1,24 @@
+"""The composition root: builds the application and its collaborators from settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from .application import Marketplace
+from .clock import utc_now
+from .database import Database
+
+POOL = {
+    "POSTGRES_POOL_SIZE": "8",
+    "POSTGRES_MAX_OVERFLOW": "32",
+    "POSTGRES_CONNECT_TIMEOUT": "10",
+    "POSTGRES_LOCK_TIMEOUT": "0",
+}
+
+
+def build_marketplace(database: Database, clock: Callable[[], datetime] = utc_now,
+                      **env: str) -> Marketplace:
+    """The event-sourced application on ``database`` (its tables are created if missing)."""
+    settings = {**database.eventsourcing_env(), **POOL, **env}
+    return Marketplace(env=settings, clock=clock)

@@ -1,0 +1,114 @@
+"""The taskmarket command: serve | keys | migrate.
+
+Every command takes --data-dir (env TASKMARKET_DATA_DIR) and honours DATABASE_URL, so the
+CLI and a running `taskmarket serve` share one database.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from pathlib import Path
+from uuid import UUID
+
+import click
+
+from .domain import DomainError, Role
+from .settings import Settings
+
+data_dir_option = click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path),
+    envvar="TASKMARKET_DATA_DIR", default=Path(".taskmarket"), show_default=True,
+    help="Where the embedded PostgreSQL keeps its files (ignored with DATABASE_URL).",
+)
+
+
+def open_services(data_dir: Path):
+    """The database (embedded or DATABASE_URL), prepared, and the marketplace on it."""
+    from .bootstrap import build_marketplace
+    from .database import open_database
+    from .schema import prepare_database
+
+    settings = Settings.from_env(data_dir)
+    database = open_database(settings.data_dir, settings.database_url)
+    prepare_database(database)
+    return database, build_marketplace(database)
+
+
+def fail(message: str, status: int = 2) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(status)
+
+
+@click.group()
+@click.option("--log-level", default="INFO", show_default=True)
+def main(log_level: str) -> None:
+    """An event-sourced engine for paid-task marketplaces."""
+    logging.basicConfig(level=log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@data_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(data_dir: Path, host: str, port: int) -> None:
+    """Run the API server (starting the embedded PostgreSQL unless DATABASE_URL is set)."""
+    import uvicorn
+
+    from .web import create_app
+
+    exit_on_sigterm()
+    database, marketplace = open_services(data_dir)
+    app = create_app(database, marketplace)
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into a normal exit, so exit hooks stop the embedded PostgreSQL.
+
+    uvicorn shuts down gracefully on SIGTERM and then re-raises it to the previous handler;
+    with the default handler the process would die without running its exit hooks.
+    """
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+
+@main.command()
+@data_dir_option
+def migrate(data_dir: Path) -> None:
+    """Create the event store and apply the read-model migrations."""
+    open_services(data_dir)
+    click.echo("database is up to date")
+
+
+@main.group()
+def keys() -> None:
+    """API keys."""
+
+
+@keys.command("create")
+@data_dir_option
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--name", required=True)
+@click.option("--requester-id", default=None, help="For REQUESTER and PARTNER keys.")
+@click.option("--worker-id", default=None, help="For WORKER keys.")
+def create_key(data_dir: Path, role: str, name: str, requester_id: str | None,
+               worker_id: str | None) -> None:
+    """Issue an API key; the secret is printed once, as the last line."""
+    subject = requester_id or worker_id
+    try:
+        subject_id = UUID(subject) if subject else None
+    except ValueError:
+        fail(f"not an id: {subject}")
+    _, marketplace = open_services(data_dir)
+    try:
+        key_id, secret = marketplace.issue_api_key(Role(role), name, subject_id)
+    except DomainError as error:
+        fail(f"{error.code}: {error.message}")
+    click.echo(f"key id: {key_id}")
+    click.echo(secret)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""API keys: only a hash of the secret is ever stored, in the key's Issued event."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from .errors import ensure
+from .ids import api_key_id
+
+
+class Role(str, enum.Enum):
+    ADMIN = "ADMIN"
+    REQUESTER = "REQUESTER"
+    WORKER = "WORKER"
+    FINANCE = "FINANCE"
+    PARTNER = "PARTNER"
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# Which kind of subject each role's key is bound to.
+SUBJECT_OF_ROLE = {
+    Role.REQUESTER: "requester",
+    Role.PARTNER: "requester",
+    Role.WORKER: "worker",
+    Role.ADMIN: None,
+    Role.FINANCE: None,
+}
+
+
+class ApiKey(Aggregate):
+    @staticmethod
+    def create_id(secret_hash: str) -> UUID:
+        return api_key_id(secret_hash)
+
+    @classmethod
+    def issue(cls, secret: str, role: Role, name: str, subject_id: UUID | None) -> "ApiKey":
+        ensure(bool((name or "").strip()), "INVALID_INPUT", "name is required", ["name"])
+        needs = SUBJECT_OF_ROLE[role]
+        if needs is None:
+            ensure(subject_id is None, "INVALID_INPUT",
+                   f"a {role.value} key is not bound to a requester or worker", ["requesterId"])
+        else:
+            ensure(subject_id is not None, "INVALID_INPUT",
+                   f"a {role.value} key needs a {needs}", [f"{needs}Id"])
+        return cls(secret_hash=hash_secret(secret), role=role.value, name=name.strip(),
+                   subject_id=subject_id)
+
+    @event("Issued")
+    def __init__(self, secret_hash: str, role: str, name: str, subject_id: UUID | None):
+        self.secret_hash = secret_hash
+        self.role = Role(role)
+        self.name = name
+        self.subject_id = subject_id
+        self.revoked = False
+
+    def revoke(self) -> None:
+        if not self.revoked:
+            self._revoked()
+
+    @event("Revoked")
+    def _revoked(self) -> None:
+        self.revoked = True

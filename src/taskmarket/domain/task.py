@@ -1,0 +1,389 @@
+"""A task: posted with a reward for N accepted submissions, claimed, worked, reviewed.
+
+Slots: every one of the task's ``assignments`` is at any moment open, held by an active
+claim, waiting for review, accepted, or (after cancellation) refunded. Methods that free a
+slot of a cancelled task return how many slots' escrow goes back to the requester.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate, event
+
+from . import ids
+from .errors import DomainError, ensure
+from .fingerprint import fingerprint
+from .money import Money
+from .worker import normalize_skills
+
+MAX_ASSIGNMENTS = 1000
+MAX_CLAIM_TIMEOUT = 7 * 24 * 3600
+MAX_JSON_BYTES = 256 * 1024
+
+
+class TaskStatus(str, enum.Enum):
+    OPEN = "OPEN"
+    FILLED = "FILLED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+class ClaimStatus(str, enum.Enum):
+    ACTIVE = "ACTIVE"
+    SUBMITTED = "SUBMITTED"
+    RELEASED = "RELEASED"
+    EXPIRED = "EXPIRED"
+
+
+class SubmissionStatus(str, enum.Enum):
+    PENDING_REVIEW = "PENDING_REVIEW"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+    REVISION_REQUESTED = "REVISION_REQUESTED"
+
+
+class ReviewDecision(str, enum.Enum):
+    ACCEPT = "ACCEPT"
+    REJECT = "REJECT"
+    REQUEST_REVISION = "REQUEST_REVISION"
+
+
+@dataclass
+class Claim:
+    id: UUID
+    worker_id: UUID
+    status: ClaimStatus
+    claimed_at: datetime
+    expires_at: datetime
+
+
+@dataclass
+class Submission:
+    id: UUID
+    claim_id: UUID
+    worker_id: UUID
+    result: Any
+    status: SubmissionStatus
+    submitted_at: datetime
+    feedback: str | None = None
+
+
+def check_json(value: Any, field: str) -> None:
+    try:
+        size = len(json.dumps(value))
+    except (TypeError, ValueError):
+        raise DomainError("INVALID_INPUT", f"{field} must be JSON", [field]) from None
+    ensure(size <= MAX_JSON_BYTES, "INVALID_INPUT", f"{field} is larger than 256 KiB", [field])
+
+
+def check_positive_int(value: Any, field: str, maximum: int) -> None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value <= maximum
+    ensure(ok, "INVALID_INPUT", f"{field} must be an integer from 1 to {maximum}", [field])
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What a requester asks for when posting; validated before anything is written."""
+
+    title: str
+    instructions: str
+    reward: Money
+    assignments: int = 1
+    payload: Any = None
+    required_skills: tuple[str, ...] = ()
+    claim_timeout_seconds: int = 3600
+    auto_approve_after_seconds: int | None = None
+
+    def validate(self) -> "TaskSpec":
+        ensure(bool(self.title.strip()), "INVALID_INPUT", "title is required", ["title"])
+        ensure(len(self.title) <= 200, "INVALID_INPUT", "title is at most 200 characters",
+               ["title"])
+        check_positive_int(self.assignments, "assignments", MAX_ASSIGNMENTS)
+        check_positive_int(self.claim_timeout_seconds, "claimTimeoutSeconds", MAX_CLAIM_TIMEOUT)
+        if self.auto_approve_after_seconds is not None:
+            check_positive_int(self.auto_approve_after_seconds, "autoApproveAfterSeconds",
+                               30 * 24 * 3600)
+        check_json(self.payload, "payload")
+        normalize_skills(list(self.required_skills))
+        return self
+
+    def fingerprint(self) -> str:
+        return fingerprint(
+            title=self.title, instructions=self.instructions, payload=self.payload,
+            reward=[self.reward.amount, self.reward.currency], assignments=self.assignments,
+            skills=normalize_skills(list(self.required_skills)),
+            timeout=self.claim_timeout_seconds, auto=self.auto_approve_after_seconds,
+        )
+
+    @property
+    def escrow(self) -> Money:
+        return self.reward.times(self.assignments)
+
+
+class Task(Aggregate):
+    @staticmethod
+    def create_id(task_id: UUID) -> UUID:
+        return task_id
+
+    @classmethod
+    def post(cls, requester_id: UUID, spec: TaskSpec, now: datetime,
+             task_id: UUID | None = None) -> "Task":
+        spec.validate()
+        return cls(
+            task_id=task_id or uuid4(), requester_id=requester_id, title=spec.title.strip(),
+            instructions=spec.instructions, payload=spec.payload,
+            reward_amount=spec.reward.amount, currency=spec.reward.currency,
+            assignments=spec.assignments,
+            required_skills=normalize_skills(list(spec.required_skills)),
+            claim_timeout_seconds=spec.claim_timeout_seconds,
+            auto_approve_after_seconds=spec.auto_approve_after_seconds,
+            posted_at=now, fingerprint=spec.fingerprint(),
+        )
+
+    @event("Posted")
+    def __init__(self, task_id: UUID, requester_id: UUID, title: str, instructions: str, payload: Any,
+                 reward_amount: int, currency: str, assignments: int,
+                 required_skills: list[str], claim_timeout_seconds: int,
+                 auto_approve_after_seconds: int | None, posted_at: datetime,
+                 fingerprint: str):
+        self.requester_id = requester_id
+        self.title = title
+        self.instructions = instructions
+        self.payload = payload
+        self.reward = Money(reward_amount, currency)
+        self.assignments = assignments
+        self.required_skills = list(required_skills)
+        self.claim_timeout_seconds = claim_timeout_seconds
+        self.auto_approve_after_seconds = auto_approve_after_seconds
+        self.posted_at = posted_at
+        self.fingerprint = fingerprint
+        self.claims: dict[UUID, Claim] = {}
+        self.submissions: dict[UUID, Submission] = {}
+        self.cancelled = False
+        self.refunded_slots = 0
+
+    # --- derived state --------------------------------------------------------------
+    def count_claims(self, status: ClaimStatus) -> int:
+        return sum(1 for claim in self.claims.values() if claim.status == status)
+
+    def count_submissions(self, status: SubmissionStatus) -> int:
+        return sum(1 for s in self.submissions.values() if s.status == status)
+
+    @property
+    def accepted(self) -> int:
+        return self.count_submissions(SubmissionStatus.ACCEPTED)
+
+    @property
+    def open_slots(self) -> int:
+        held = (self.count_claims(ClaimStatus.ACTIVE)
+                + self.count_submissions(SubmissionStatus.PENDING_REVIEW) + self.accepted)
+        if self.cancelled:
+            return 0
+        return self.assignments - held - self.refunded_slots
+
+    @property
+    def status(self) -> TaskStatus:
+        if self.accepted >= self.assignments:
+            return TaskStatus.COMPLETED
+        if self.cancelled:
+            return TaskStatus.CANCELLED
+        if self.open_slots == 0:
+            return TaskStatus.FILLED
+        return TaskStatus.OPEN
+
+    def get_claim(self, claim_id: UUID) -> Claim:
+        claim = self.claims.get(claim_id)
+        if claim is None:
+            raise DomainError("NOT_FOUND", "no such claim", ["claimId"])
+        return claim
+
+    def get_submission(self, submission_id: UUID) -> Submission:
+        submission = self.submissions.get(submission_id)
+        if submission is None:
+            raise DomainError("NOT_FOUND", "no such submission", ["submissionId"])
+        return submission
+
+    def active_claim_of(self, worker_id: UUID) -> Claim | None:
+        for claim in self.claims.values():
+            if claim.worker_id == worker_id and claim.status == ClaimStatus.ACTIVE:
+                return claim
+        return None
+
+    # --- claiming -------------------------------------------------------------------
+    def claim(self, worker_id: UUID, worker_skills: list[str], now: datetime) -> UUID:
+        """Take one open slot for ``worker_id``; returns the new claim's id."""
+        ensure(self.status in (TaskStatus.OPEN, TaskStatus.FILLED), "TASK_NOT_OPEN",
+               f"the task is {self.status.value}", ["taskId"])
+        ensure(set(self.required_skills) <= set(worker_skills), "NOT_QUALIFIED",
+               "the worker lacks a skill this task requires", ["taskId"])
+        ensure(self.active_claim_of(worker_id) is None, "ALREADY_CLAIMED",
+               "the worker already holds a claim on this task", ["taskId"])
+        ensure(not any(s.worker_id == worker_id and s.status in
+                       (SubmissionStatus.PENDING_REVIEW, SubmissionStatus.ACCEPTED)
+                       for s in self.submissions.values()),
+               "ALREADY_CLAIMED", "the worker already submitted work for this task", ["taskId"])
+        ensure(self.open_slots > 0, "NO_OPEN_SLOTS", "every slot of this task is taken",
+               ["taskId"])
+        claim_id = ids.claim_id(self.id, len(self.claims) + 1)
+        expires_at = now + timedelta(seconds=self.claim_timeout_seconds)
+        self._claimed(claim_id=claim_id, worker_id=worker_id, claimed_at=now,
+                      expires_at=expires_at)
+        return claim_id
+
+    @event("Claimed")
+    def _claimed(self, claim_id: UUID, worker_id: UUID, claimed_at: datetime,
+                 expires_at: datetime) -> None:
+        self.claims[claim_id] = Claim(claim_id, worker_id, ClaimStatus.ACTIVE, claimed_at,
+                                      expires_at)
+
+    def release(self, claim_id: UUID, worker_id: UUID) -> int:
+        """The worker gives its claim back. Returns slots to refund (cancelled task)."""
+        claim = self.get_claim(claim_id)
+        ensure(claim.worker_id == worker_id, "FORBIDDEN", "this is not your claim", ["claimId"])
+        ensure(claim.status == ClaimStatus.ACTIVE, "CLAIM_NOT_ACTIVE",
+               f"the claim is {claim.status.value}", ["claimId"])
+        refund = 1 if self.cancelled else 0
+        self._claim_released(claim_id=claim_id, refunded_slots=refund)
+        return refund
+
+    @event("ClaimReleased")
+    def _claim_released(self, claim_id: UUID, refunded_slots: int) -> None:
+        self.claims[claim_id].status = ClaimStatus.RELEASED
+        self.refunded_slots += refunded_slots
+
+    def expire(self, claim_id: UUID, now: datetime) -> int | None:
+        """Expire a lease that ran out. None when there is nothing to expire (idempotent)."""
+        claim = self.get_claim(claim_id)
+        if claim.status != ClaimStatus.ACTIVE or now < claim.expires_at:
+            return None
+        refund = 1 if self.cancelled else 0
+        self._claim_expired(claim_id=claim_id, refunded_slots=refund)
+        return refund
+
+    @event("ClaimExpired")
+    def _claim_expired(self, claim_id: UUID, refunded_slots: int) -> None:
+        self.claims[claim_id].status = ClaimStatus.EXPIRED
+        self.refunded_slots += refunded_slots
+
+    def expired_claims(self, now: datetime) -> list[UUID]:
+        return [c.id for c in self.claims.values()
+                if c.status == ClaimStatus.ACTIVE and now >= c.expires_at]
+
+    # --- submitting -----------------------------------------------------------------
+    def submit(self, claim_id: UUID, worker_id: UUID, result: Any, now: datetime) -> UUID:
+        claim = self.get_claim(claim_id)
+        ensure(claim.worker_id == worker_id, "FORBIDDEN", "this is not your claim", ["claimId"])
+        ensure(claim.status == ClaimStatus.ACTIVE, "CLAIM_NOT_ACTIVE",
+               f"the claim is {claim.status.value}", ["claimId"])
+        # Fencing: a lease that ran out refuses work even before its expiry is recorded.
+        ensure(now < claim.expires_at, "LEASE_EXPIRED", "the claim's lease has expired",
+               ["claimId"])
+        ensure(result is not None, "INVALID_INPUT", "result is required", ["result"])
+        check_json(result, "result")
+        submission_id = ids.submission_id(self.id, len(self.submissions) + 1)
+        self._work_submitted(submission_id=submission_id, claim_id=claim_id,
+                             worker_id=worker_id, result=result, submitted_at=now)
+        return submission_id
+
+    @event("WorkSubmitted")
+    def _work_submitted(self, submission_id: UUID, claim_id: UUID, worker_id: UUID,
+                        result: Any, submitted_at: datetime) -> None:
+        self.claims[claim_id].status = ClaimStatus.SUBMITTED
+        self.submissions[submission_id] = Submission(
+            submission_id, claim_id, worker_id, result, SubmissionStatus.PENDING_REVIEW,
+            submitted_at)
+
+    # --- reviewing ------------------------------------------------------------------
+    def check_reviewable(self, submission_id: UUID, requester_id: UUID) -> Submission:
+        ensure(requester_id == self.requester_id, "FORBIDDEN",
+               "only the task's requester reviews its submissions", ["submissionId"])
+        submission = self.get_submission(submission_id)
+        ensure(submission.status == SubmissionStatus.PENDING_REVIEW, "ALREADY_REVIEWED",
+               f"the submission is {submission.status.value}", ["submissionId"])
+        return submission
+
+    def review(self, submission_id: UUID, requester_id: UUID, decision: ReviewDecision,
+               feedback: str | None, now: datetime) -> int:
+        """Record a review. Returns slots to refund (a rejection on a cancelled task)."""
+        submission = self.check_reviewable(submission_id, requester_id)
+        decision = ReviewDecision(decision)
+        if decision == ReviewDecision.ACCEPT:
+            self._accept(submission_id, feedback, automatic=False)
+            return 0
+        if decision == ReviewDecision.REJECT:
+            refund = 1 if self.cancelled else 0
+            self._rejected(submission_id=submission_id, feedback=feedback,
+                           refunded_slots=refund)
+            return refund
+        ensure(not self.cancelled, "TASK_NOT_OPEN", "a cancelled task takes no revisions",
+               ["decision"])
+        expires_at = now + timedelta(seconds=self.claim_timeout_seconds)
+        self._revision_requested(submission_id=submission_id, claim_id=submission.claim_id,
+                                 feedback=feedback, expires_at=expires_at)
+        return 0
+
+    def auto_approve(self, submission_id: UUID, now: datetime) -> bool:
+        """Accept work its requester left unreviewed past the task's delay."""
+        submission = self.submissions.get(submission_id)
+        if (self.auto_approve_after_seconds is None or submission is None
+                or submission.status != SubmissionStatus.PENDING_REVIEW):
+            return False
+        due = submission.submitted_at + timedelta(seconds=self.auto_approve_after_seconds)
+        if now < due:
+            return False
+        self._accept(submission_id, None, automatic=True)
+        return True
+
+    def _accept(self, submission_id: UUID, feedback: str | None, automatic: bool) -> None:
+        self._accepted(submission_id=submission_id, feedback=feedback, automatic=automatic)
+        if self.accepted == self.assignments:
+            self._completed()
+
+    @event("SubmissionAccepted")
+    def _accepted(self, submission_id: UUID, feedback: str | None, automatic: bool) -> None:
+        submission = self.submissions[submission_id]
+        submission.status = SubmissionStatus.ACCEPTED
+        submission.feedback = feedback
+
+    @event("Completed")
+    def _completed(self) -> None:
+        pass
+
+    @event("SubmissionRejected")
+    def _rejected(self, submission_id: UUID, feedback: str | None, refunded_slots: int) -> None:
+        submission = self.submissions[submission_id]
+        submission.status = SubmissionStatus.REJECTED
+        submission.feedback = feedback
+        self.refunded_slots += refunded_slots
+
+    @event("RevisionRequested")
+    def _revision_requested(self, submission_id: UUID, claim_id: UUID, feedback: str | None,
+                            expires_at: datetime) -> None:
+        submission = self.submissions[submission_id]
+        submission.status = SubmissionStatus.REVISION_REQUESTED
+        submission.feedback = feedback
+        claim = self.claims[claim_id]
+        claim.status = ClaimStatus.ACTIVE
+        claim.expires_at = expires_at
+
+    # --- cancelling -----------------------------------------------------------------
+    def cancel(self, requester_id: UUID) -> int:
+        """Cancel the task. Returns the open slots whose escrow goes back now."""
+        ensure(requester_id == self.requester_id, "FORBIDDEN",
+               "only the task's requester cancels it", ["taskId"])
+        ensure(self.status in (TaskStatus.OPEN, TaskStatus.FILLED), "TASK_NOT_OPEN",
+               f"the task is {self.status.value}", ["taskId"])
+        refund = self.open_slots
+        self._cancelled(refunded_slots=refund)
+        return refund
+
+    @event("Cancelled")
+    def _cancelled(self, refunded_slots: int) -> None:
+        self.cancelled = True
+        self.refunded_slots += refunded_slots

@@ -1,0 +1,64 @@
+"""A worker claims tasks, submits work and is paid through its Stripe connected account."""
+
+from __future__ import annotations
+
+import re
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate, event
+
+from .errors import ensure
+
+_ACCOUNT = re.compile(r"^acct_[A-Za-z0-9]+$")
+
+
+def normalize_skills(skills: list[str] | None) -> list[str]:
+    """Skills are lower-case tags; order and repeats do not matter."""
+    cleaned = {str(skill).strip().lower() for skill in (skills or [])}
+    ensure(all(cleaned), "INVALID_INPUT", "a skill cannot be empty", ["skills"])
+    ensure(all(len(skill) <= 64 for skill in cleaned), "INVALID_INPUT",
+           "a skill is at most 64 characters", ["skills"])
+    return sorted(cleaned)
+
+
+def check_account(account_id: str) -> None:
+    ensure(bool(_ACCOUNT.match(account_id or "")), "INVALID_INPUT",
+           "a Stripe connected account id looks like acct_...", ["stripeAccountId"])
+
+
+class Worker(Aggregate):
+    @staticmethod
+    def create_id() -> UUID:
+        return uuid4()
+
+    @classmethod
+    def register(cls, name: str, skills: list[str] | None = None) -> "Worker":
+        ensure(bool((name or "").strip()), "INVALID_INPUT", "name is required", ["name"])
+        return cls(name=name.strip(), skills=normalize_skills(skills))
+
+    @event("Registered")
+    def __init__(self, name: str, skills: list[str]):
+        self.name = name
+        self.skills = list(skills)
+        self.stripe_account_id: str | None = None
+
+    def change_skills(self, skills: list[str]) -> None:
+        new = normalize_skills(skills)
+        if new != self.skills:
+            self._skills_changed(skills=new)
+
+    @event("SkillsChanged")
+    def _skills_changed(self, skills: list[str]) -> None:
+        self.skills = list(skills)
+
+    def link_account(self, account_id: str) -> None:
+        check_account(account_id)
+        if account_id != self.stripe_account_id:
+            self._account_linked(account_id=account_id)
+
+    @event("PayoutAccountLinked")
+    def _account_linked(self, account_id: str) -> None:
+        self.stripe_account_id = account_id
+
+    def qualifies_for(self, required_skills: list[str]) -> bool:
+        return set(required_skills) <= set(self.skills)

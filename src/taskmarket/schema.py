@@ -1,0 +1,13 @@
+"""Brings a database up to date: the event store's tables and the app's own migrations."""
+
+from __future__ import annotations
+
+from .database import Database
+
+
+def prepare_database(database: Database) -> None:
+    """Create the event store tables and apply pending migrations (idempotent)."""
+    from .bootstrap import build_marketplace
+
+    app = build_marketplace(database)  # eventsourcing creates its tables on construction
+    app.close()

@@ -1,0 +1,76 @@
+"""Configuration and the live state object the app keeps on ``app.state.emulator``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .faults import Faults
+from .store import Store
+from .webhooks import WebhookSender
+
+DEFAULT_API_VERSION = "2024-06-20"
+
+
+@dataclass
+class EmulatorConfig:
+    """Initial settings. ``platform_balance=None`` means an unlimited balance;
+    ``api_version`` is stamped on webhook events."""
+
+    faults: Faults = field(default_factory=Faults)
+    platform_balance: int | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    api_version: str = DEFAULT_API_VERSION
+
+
+class EmulatorState:
+    """Everything one emulator instance holds: config, store and webhook sender.
+
+    Safe to drive from another thread (e.g. a test) while the server runs.
+    """
+
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self.store = Store(platform_balance=self.config.platform_balance)
+        self.webhooks = WebhookSender()
+        if self.config.webhook_url:
+            self.configure_webhooks(self.config.webhook_url, self.config.webhook_secret)
+
+    @property
+    def faults(self) -> Faults:
+        return self.config.faults
+
+    def set_faults(self, faults: Faults | None = None, **settings: Any) -> Faults:
+        """Replace the fault settings: ``set_faults(failure_rate=1.0)`` or ``set_faults(Faults(...))``.
+        ``set_faults()`` turns every fault off."""
+        if faults is not None and settings:
+            raise TypeError("pass either a Faults object or keyword settings, not both")
+        self.config.faults = faults if faults is not None else Faults(**settings)
+        return self.config.faults
+
+    def configure_webhooks(self, url: str | None, secret: str | None = None) -> str | None:
+        """Send signed events to ``url``; returns the signing secret (generated if omitted)."""
+        secret = self.webhooks.configure(url, secret)
+        self.config.webhook_url, self.config.webhook_secret = url, secret
+        return secret
+
+    def set_platform_balance(self, amount: int | None) -> None:
+        self.store.set_balance(amount)
+
+    def invalidate_account(self, account_id: str) -> dict[str, Any]:
+        return self.store.invalidate_account(account_id)
+
+    def transfers(self) -> list[dict[str, Any]]:
+        return self.store.all_transfers()
+
+    def events(self) -> list[dict[str, Any]]:
+        return self.store.all_events()
+
+    def reset(self) -> None:
+        """Drop all objects, idempotency keys and faults. Webhook settings are kept."""
+        self.store.reset()
+        self.config.faults = Faults()
+
+    def close(self) -> None:
+        self.webhooks.close()

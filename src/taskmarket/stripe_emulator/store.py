@@ -1,0 +1,288 @@
+"""In-memory state of the emulator: accounts, transfers, reversals, events and
+the idempotency cache. Every mutation happens under one re-entrant lock so the
+store can be inspected from test threads while the server is running."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import secrets
+import string
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ApiError, no_such
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_id(prefix: str, length: int = 24) -> str:
+    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+@dataclass(frozen=True)
+class IdempotentResponse:
+    """A stored response, replayed byte-for-byte for a repeated Idempotency-Key."""
+
+    fingerprint: str
+    status: int
+    body: bytes
+    request_id: str
+
+
+IdempotencyScope = tuple[str, str, str]  # (api key, Stripe-Account header, idempotency key)
+
+
+class Store:
+    def __init__(self, platform_balance: int | None = None) -> None:
+        self._lock = threading.RLock()
+        self.initial_balance = platform_balance
+        self.reset()
+
+    # -- lifecycle ---------------------------------------------------------
+    def reset(self) -> None:
+        """Forget every object and idempotency key; restore the initial balance."""
+        with self._lock:
+            self.accounts: dict[str, dict[str, Any]] = {}
+            self.invalid_accounts: set[str] = set()
+            self.transfers: dict[str, dict[str, Any]] = {}  # insertion = creation order
+            self.reversals: dict[str, dict[str, Any]] = {}
+            self.events: list[dict[str, Any]] = []
+            self.balance: int | None = self.initial_balance
+            self._idempotent: dict[IdempotencyScope, IdempotentResponse] = {}
+            self._idempotency_locks: dict[IdempotencyScope, asyncio.Lock] = {}
+
+    def set_balance(self, amount: int | None) -> None:
+        """Set the platform's available balance (``None`` = unlimited)."""
+        with self._lock:
+            self.balance = amount
+
+    # -- accounts ----------------------------------------------------------
+    def create_account(self, *, type: str, email: str | None, metadata: dict[str, str],
+                       country: str = "US", default_currency: str = "usd",
+                       business_type: str | None = None) -> dict[str, Any]:
+        account = {
+            "id": new_id("acct_", 16),
+            "object": "account",
+            "type": type,
+            "email": email,
+            "metadata": dict(metadata),
+            "country": country,
+            "default_currency": default_currency,
+            "business_type": business_type,
+            "created": int(time.time()),
+            "livemode": False,
+            "charges_enabled": True,
+            "payouts_enabled": True,
+            "details_submitted": True,
+            "capabilities": {"transfers": "active"},
+            "requirements": {"currently_due": [], "past_due": [], "disabled_reason": None},
+        }
+        with self._lock:
+            self.accounts[account["id"]] = account
+            if metadata.get("fail") == "invalid":
+                self._invalidate_locked(account["id"])
+            return copy.deepcopy(account)
+
+    def get_account(self, account_id: str) -> dict[str, Any]:
+        with self._lock:
+            if account_id not in self.accounts:
+                raise no_such("account", account_id)
+            return copy.deepcopy(self.accounts[account_id])
+
+    def invalidate_account(self, account_id: str) -> dict[str, Any]:
+        """Make transfers to this account fail with ``account_invalid``."""
+        with self._lock:
+            if account_id not in self.accounts:
+                raise no_such("account", account_id)
+            self._invalidate_locked(account_id)
+            return copy.deepcopy(self.accounts[account_id])
+
+    def _invalidate_locked(self, account_id: str) -> None:
+        self.invalid_accounts.add(account_id)
+        account = self.accounts[account_id]
+        account["payouts_enabled"] = False
+        account["capabilities"]["transfers"] = "inactive"
+        account["requirements"]["disabled_reason"] = "rejected.other"
+
+    # -- transfers ---------------------------------------------------------
+    def create_transfer(self, *, amount: int, currency: str, destination: str,
+                        transfer_group: str | None = None, description: str | None = None,
+                        metadata: dict[str, str] | None = None,
+                        source_transaction: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            if destination not in self.accounts:
+                raise no_such("destination", destination, param="destination", status=400)
+            if destination in self.invalid_accounts:
+                raise ApiError(400, f"The destination account '{destination}' cannot receive transfers: "
+                               "the account is invalid or has been rejected.",
+                               code="account_invalid", param="destination", cacheable=True)
+            if self.balance is not None and amount > self.balance:
+                raise ApiError(400, "You have insufficient available funds in your Stripe account. "
+                               "Try adding funds directly to your available balance.",
+                               code="balance_insufficient", cacheable=True)
+            transfer_id = new_id("tr_")
+            transfer = {
+                "id": transfer_id,
+                "object": "transfer",
+                "amount": amount,
+                "amount_reversed": 0,
+                "balance_transaction": new_id("txn_"),
+                "created": int(time.time()),
+                "currency": currency,
+                "description": description,
+                "destination": destination,
+                "destination_payment": new_id("py_"),
+                "livemode": False,
+                "metadata": dict(metadata or {}),
+                "reversals": {"object": "list", "data": [], "has_more": False, "total_count": 0,
+                              "url": f"/v1/transfers/{transfer_id}/reversals"},
+                "reversed": False,
+                "source_transaction": source_transaction,
+                "source_type": "card",
+                "transfer_group": transfer_group,
+            }
+            if self.balance is not None:
+                self.balance -= amount
+            self.transfers[transfer_id] = transfer
+            return copy.deepcopy(transfer)
+
+    def get_transfer(self, transfer_id: str) -> dict[str, Any]:
+        with self._lock:
+            if transfer_id not in self.transfers:
+                raise no_such("transfer", transfer_id)
+            return copy.deepcopy(self.transfers[transfer_id])
+
+    def update_transfer(self, transfer_id: str, *, description: str | None = None,
+                        metadata: dict[str, str] | None = None) -> dict[str, Any]:
+        with self._lock:
+            if transfer_id not in self.transfers:
+                raise no_such("transfer", transfer_id)
+            transfer = self.transfers[transfer_id]
+            if description is not None:
+                transfer["description"] = description
+            for key, value in (metadata or {}).items():
+                if value == "":
+                    transfer["metadata"].pop(key, None)
+                else:
+                    transfer["metadata"][key] = value
+            return copy.deepcopy(transfer)
+
+    def list_transfers(self, *, limit: int = 10, starting_after: str | None = None,
+                       ending_before: str | None = None, destination: str | None = None,
+                       transfer_group: str | None = None) -> tuple[list[dict[str, Any]], bool]:
+        """Newest first, like Stripe. Returns ``(page, has_more)``."""
+        with self._lock:
+            ordered = list(reversed(self.transfers.values()))
+
+            def keep(t: dict[str, Any]) -> bool:
+                return ((destination is None or t["destination"] == destination)
+                        and (transfer_group is None or t["transfer_group"] == transfer_group))
+
+            if ending_before is not None:
+                if ending_before not in self.transfers:
+                    raise no_such("transfer", ending_before, param="ending_before", status=400)
+                idx = next(i for i, t in enumerate(ordered) if t["id"] == ending_before)
+                candidates = [t for t in ordered[:idx] if keep(t)]
+                page, has_more = candidates[-limit:], len(candidates) > limit
+            else:
+                if starting_after is not None:
+                    if starting_after not in self.transfers:
+                        raise no_such("transfer", starting_after, param="starting_after", status=400)
+                    idx = next(i for i, t in enumerate(ordered) if t["id"] == starting_after)
+                    ordered = ordered[idx + 1:]
+                candidates = [t for t in ordered if keep(t)]
+                page, has_more = candidates[:limit], len(candidates) > limit
+            return copy.deepcopy(page), has_more
+
+    def all_transfers(self) -> list[dict[str, Any]]:
+        """Every transfer, oldest first (a snapshot copy)."""
+        with self._lock:
+            return copy.deepcopy(list(self.transfers.values()))
+
+    # -- reversals ---------------------------------------------------------
+    def create_reversal(self, transfer_id: str, *, amount: int | None = None,
+                        description: str | None = None,
+                        metadata: dict[str, str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Reverse (part of) a transfer. Returns ``(reversal, updated transfer)``."""
+        with self._lock:
+            if transfer_id not in self.transfers:
+                raise no_such("transfer", transfer_id)
+            transfer = self.transfers[transfer_id]
+            remaining = transfer["amount"] - transfer["amount_reversed"]
+            if remaining <= 0:
+                raise ApiError(400, f"Transfer {transfer_id} has already been fully reversed.")
+            if amount is None:
+                amount = remaining
+            if amount > remaining:
+                raise ApiError(400, f"Requested reversal amount ({amount}) is greater than the "
+                               f"amount remaining to be reversed ({remaining}).",
+                               code="amount_too_large", param="amount")
+            reversal = {
+                "id": new_id("trr_"),
+                "object": "transfer_reversal",
+                "amount": amount,
+                "balance_transaction": new_id("txn_"),
+                "created": int(time.time()),
+                "currency": transfer["currency"],
+                "description": description,
+                "destination_payment_refund": new_id("pyr_"),
+                "metadata": dict(metadata or {}),
+                "source_refund": None,
+                "transfer": transfer_id,
+            }
+            self.reversals[reversal["id"]] = reversal
+            transfer["amount_reversed"] += amount
+            transfer["reversed"] = transfer["amount_reversed"] >= transfer["amount"]
+            transfer["reversals"]["data"].insert(0, reversal)
+            transfer["reversals"]["total_count"] += 1
+            if self.balance is not None:
+                self.balance += amount
+            return copy.deepcopy(reversal), copy.deepcopy(transfer)
+
+    def list_reversals(self, transfer_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            if transfer_id not in self.transfers:
+                raise no_such("transfer", transfer_id)
+            return copy.deepcopy(self.transfers[transfer_id]["reversals"]["data"])
+
+    # -- events ------------------------------------------------------------
+    def record_event(self, type: str, obj: dict[str, Any], *, api_version: str,
+                     request_id: str | None, idempotency_key: str | None) -> dict[str, Any]:
+        event = {
+            "id": new_id("evt_"),
+            "object": "event",
+            "api_version": api_version,
+            "created": int(time.time()),
+            "data": {"object": copy.deepcopy(obj)},
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": request_id, "idempotency_key": idempotency_key},
+            "type": type,
+        }
+        with self._lock:
+            self.events.append(event)
+            return copy.deepcopy(event)
+
+    def all_events(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self.events)
+
+    # -- idempotency -------------------------------------------------------
+    def idempotency_lock(self, scope: IdempotencyScope) -> asyncio.Lock:
+        """One asyncio lock per key, so concurrent requests with it run one at a time."""
+        with self._lock:
+            lock = self._idempotency_locks.get(scope)
+            if lock is None:
+                lock = self._idempotency_locks[scope] = asyncio.Lock()
+            return lock
+
+    def idempotent_response(self, scope: IdempotencyScope) -> IdempotentResponse | None:
+        with self._lock:
+            return self._idempotent.get(scope)
+
+    def save_idempotent_response(self, scope: IdempotencyScope, response: IdempotentResponse) -> None:
+        with self._lock:
+            self._idempotent.setdefault(scope, response)
