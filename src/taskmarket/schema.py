@@ -9,5 +9,8 @@ def prepare_database(database: Database) -> None:
     """Create the event store tables and apply pending migrations (idempotent)."""
     from .bootstrap import build_marketplace
 
+    from .migrations import apply_migrations
+
     app = build_marketplace(database)  # eventsourcing creates its tables on construction
     app.close()
+    apply_migrations(database)
