@@ -10,7 +10,7 @@ import secrets
 import string
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError, no_such
@@ -30,9 +30,13 @@ class IdempotentResponse:
     status: int
     body: bytes
     request_id: str
+    saved_at: float = field(default_factory=time.monotonic)
 
 
 IdempotencyScope = tuple[str, str, str]  # (api key, Stripe-Account header, idempotency key)
+
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600  # Stripe prunes keys after at least 24 hours
+_PRUNE_EVERY = 1000
 
 
 class Store:
@@ -53,6 +57,7 @@ class Store:
             self.balance: int | None = self.initial_balance
             self._idempotent: dict[IdempotencyScope, IdempotentResponse] = {}
             self._idempotency_locks: dict[IdempotencyScope, asyncio.Lock] = {}
+            self._saves = 0
 
     def set_balance(self, amount: int | None) -> None:
         """Set the platform's available balance (``None`` = unlimited)."""
@@ -91,6 +96,10 @@ class Store:
             if account_id not in self.accounts:
                 raise no_such("account", account_id)
             return copy.deepcopy(self.accounts[account_id])
+
+    def all_accounts(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(list(self.accounts.values()))
 
     def invalidate_account(self, account_id: str) -> dict[str, Any]:
         """Make transfers to this account fail with ``account_invalid``."""
@@ -286,3 +295,14 @@ class Store:
     def save_idempotent_response(self, scope: IdempotencyScope, response: IdempotentResponse) -> None:
         with self._lock:
             self._idempotent.setdefault(scope, response)
+            self._saves += 1
+            if self._saves % _PRUNE_EVERY == 0:
+                self._prune_idempotency_locked()
+
+    def _prune_idempotency_locked(self) -> None:
+        cutoff = time.monotonic() - IDEMPOTENCY_TTL_SECONDS
+        for scope in [s for s, r in self._idempotent.items() if r.saved_at < cutoff]:
+            del self._idempotent[scope]
+            lock = self._idempotency_locks.get(scope)
+            if lock is not None and not lock.locked():
+                del self._idempotency_locks[scope]

@@ -10,6 +10,7 @@ import queue
 import secrets
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +50,7 @@ class WebhookSender:
         self.url = url
         self.secret = secret
         self.timeout = timeout
-        self.deliveries: list[Delivery] = []
+        self.deliveries: deque[Delivery] = deque(maxlen=1000)  # most recent attempts
         self._queue: queue.Queue[tuple[dict[str, Any], str, str] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()

@@ -1,0 +1,119 @@
+"""JSON control endpoints under ``/_emulator/`` (no auth): faults, reset,
+inspection, account invalidation, webhook target and platform balance."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .errors import ApiError
+from .faults import Faults
+from .state import EmulatorState
+
+
+def _state(request: Request) -> EmulatorState:
+    return request.app.state.emulator
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    return data
+
+
+def _bad(message: str) -> JSONResponse:
+    return JSONResponse({"error": {"type": "invalid_request_error", "message": message}}, status_code=400)
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"ok": True})
+
+
+async def faults(request: Request) -> JSONResponse:
+    state = _state(request)
+    if request.method == "POST":
+        try:
+            state.set_faults(Faults.from_dict(await _body(request)))
+        except (ValueError, TypeError) as exc:
+            return _bad(str(exc))
+    return JSONResponse(state.faults.to_dict())
+
+
+async def reset(request: Request) -> JSONResponse:
+    _state(request).reset()
+    return JSONResponse({"ok": True})
+
+
+async def transfers(request: Request) -> JSONResponse:
+    return JSONResponse({"data": _state(request).transfers()})
+
+
+async def accounts(request: Request) -> JSONResponse:
+    return JSONResponse({"data": _state(request).store.all_accounts()})
+
+
+async def invalidate_account(request: Request) -> JSONResponse:
+    try:
+        account = _state(request).invalidate_account(request.path_params["account_id"])
+    except ApiError as err:
+        return JSONResponse(err.body(), status_code=err.status)
+    return JSONResponse(account)
+
+
+async def events(request: Request) -> JSONResponse:
+    return JSONResponse({"data": _state(request).events()})
+
+
+async def webhooks(request: Request) -> JSONResponse:
+    state = _state(request)
+    if request.method == "POST":
+        try:
+            data = await _body(request)
+        except ValueError as exc:
+            return _bad(str(exc))
+        url, secret = data.get("url"), data.get("secret")
+        if url is not None and not isinstance(url, str) or secret is not None and not isinstance(secret, str):
+            return _bad("url and secret must be strings (or null)")
+        state.configure_webhooks(url, secret)
+        if isinstance(data.get("api_version"), str):
+            state.config.api_version = data["api_version"]
+    sender = state.webhooks
+    return JSONResponse({"url": sender.url, "secret": sender.secret, "api_version": state.config.api_version,
+                         "deliveries": [asdict(d) for d in list(sender.deliveries)]})
+
+
+async def balance(request: Request) -> JSONResponse:
+    state = _state(request)
+    if request.method == "POST":
+        try:
+            data = await _body(request)
+        except ValueError as exc:
+            return _bad(str(exc))
+        available = data.get("available")
+        if available is not None and (not isinstance(available, int) or isinstance(available, bool)):
+            return _bad("available must be an integer amount or null (unlimited)")
+        state.set_platform_balance(available)
+    return JSONResponse({"available": state.store.balance})
+
+
+def control_routes() -> list[Route]:
+    return [
+        Route("/_emulator/health", health, methods=["GET"]),
+        Route("/_emulator/faults", faults, methods=["GET", "POST"]),
+        Route("/_emulator/reset", reset, methods=["POST"]),
+        Route("/_emulator/transfers", transfers, methods=["GET"]),
+        Route("/_emulator/accounts", accounts, methods=["GET"]),
+        Route("/_emulator/accounts/{account_id}/invalidate", invalidate_account, methods=["POST"]),
+        Route("/_emulator/events", events, methods=["GET"]),
+        Route("/_emulator/webhooks", webhooks, methods=["GET", "POST"]),
+        Route("/_emulator/balance", balance, methods=["GET", "POST"]),
+    ]
