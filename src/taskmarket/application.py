@@ -7,6 +7,7 @@ saved the same aggregate first) reloads and tries again, a bounded number of tim
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import random
 import secrets
@@ -29,6 +30,11 @@ from .domain.task import ReviewDecision, TaskSpec
 
 MAX_ATTEMPTS = 64
 F = TypeVar("F", bound=Callable[..., Any])
+
+# A caller that wants to know where its command's events landed in the log (to wait for
+# the projections, to log them with its request id) puts a list here before the command.
+recorded_positions: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "recorded_positions", default=None)
 
 
 def retry_on_conflict(method: F) -> F:
@@ -57,6 +63,12 @@ class Marketplace(Application[UUID]):
                  clock: Callable[[], datetime] = utc_now):
         super().__init__(env=env)
         self.clock = clock
+
+    def _notify(self, recordings: list[Any]) -> None:
+        super()._notify(recordings)
+        sink = recorded_positions.get()
+        if sink is not None:
+            sink.extend(r.notification.id for r in recordings)
 
     # --- loading --------------------------------------------------------------------
     def _load(self, kind: type, aggregate_id: UUID, field: str) -> Any:
