@@ -27,8 +27,12 @@ from .domain.ids import (
     api_key_id, payout_id_for_bonus, payout_id_for_submission, task_id_for_key,
 )
 from .domain.task import ReviewDecision, TaskSpec
+from .domain.worker import normalize_skills
 
 MAX_ATTEMPTS = 64
+# Reasons a candidate task cannot be claimed that say "try the next one", not "stop".
+MOVE_ON = {"NO_OPEN_SLOTS", "ALREADY_CLAIMED", "TASK_NOT_OPEN", "NOT_QUALIFIED", "CONFLICT",
+           "NOT_FOUND"}
 F = TypeVar("F", bound=Callable[..., Any])
 
 # A caller that wants to know where its command's events landed in the log (to wait for
@@ -60,9 +64,12 @@ class Marketplace(Application[UUID]):
     name = "taskmarket"
 
     def __init__(self, env: dict[str, str] | None = None,
-                 clock: Callable[[], datetime] = utc_now):
+                 clock: Callable[[], datetime] = utc_now,
+                 task_candidates: Callable[[list[str], str | None], Any] | None = None):
         super().__init__(env=env)
         self.clock = clock
+        # (worker skills, skill filter) -> task ids in preference order; see claim_next_task.
+        self.task_candidates = task_candidates
 
     def _notify(self, recordings: list[Any]) -> None:
         super()._notify(recordings)
@@ -164,6 +171,26 @@ class Marketplace(Application[UUID]):
         claim_id = task.claim(worker.id, worker.skills, self.clock())
         self.save(task)
         return claim_id
+
+    def claim_next_task(self, worker_id: UUID, skill: str | None = None
+                        ) -> tuple[UUID, UUID] | None:
+        """Claim the first open task (in the candidates' order) the worker qualifies for.
+
+        Another worker may take a candidate's last slot first; then this moves on to the
+        next candidate. Returns (task id, claim id), or None when nothing fits.
+        """
+        worker = self.get_worker(worker_id)
+        if skill is not None:
+            skill = (normalize_skills([skill]) or [None])[0]
+        if self.task_candidates is None:
+            raise DomainError("NOT_IMPLEMENTED", "no source of open tasks is configured")
+        for task_id in self.task_candidates(list(worker.skills), skill):
+            try:
+                return task_id, self.claim_task(task_id, worker_id)
+            except DomainError as error:
+                if error.code not in MOVE_ON:
+                    raise
+        return None
 
     @retry_on_conflict
     def release_claim(self, task_id: UUID, claim_id: UUID, worker_id: UUID) -> None:
