@@ -73,11 +73,12 @@ def test_replays_and_redeliveries_are_numbered_and_validated():
     assert code_of(endpoint.request_replay, -1)[0] == "INVALID_INPUT"
     endpoint.request_replay(0)
     endpoint.request_replay(41)
-    endpoint.request_redelivery(7)
-    assert code_of(endpoint.request_redelivery, 0)[0] == "INVALID_INPUT"
+    delivery = uuid4()
+    endpoint.request_redelivery(delivery)
+    endpoint.request_redelivery(delivery)
     events = endpoint.collect_events()[1:]
     assert [(e.after, e.replay) for e in events[:2]] == [(0, 1), (41, 2)]
-    assert (events[2].delivery_id, events[2].redelivery) == (7, 1)
+    assert [(e.delivery_id, e.redelivery) for e in events[2:]] == [(delivery, 1), (delivery, 2)]
 
 
 def test_an_endpoint_is_rebuilt_from_its_events():

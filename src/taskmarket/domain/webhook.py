@@ -155,13 +155,11 @@ class WebhookEndpoint(Aggregate):
     def _replay_requested(self, after: int, replay: int) -> None:
         self.replays = replay
 
-    def request_redelivery(self, delivery_id: int) -> None:
+    def request_redelivery(self, delivery_id: UUID) -> None:
         """Send the event of one logged delivery once more, outside the ordered stream."""
-        ensure(isinstance(delivery_id, int) and delivery_id > 0, "INVALID_INPUT",
-               "no such delivery", ["deliveryId"])
         self._redelivery_requested(delivery_id=delivery_id,
                                    redelivery=self.redeliveries + 1)
 
     @event("RedeliveryRequested")
-    def _redelivery_requested(self, delivery_id: int, redelivery: int) -> None:
+    def _redelivery_requested(self, delivery_id: UUID, redelivery: int) -> None:
         self.redeliveries = redelivery
