@@ -1,4 +1,4 @@
-"""The taskmarket command: serve | keys | migrate.
+"""The taskmarket command: serve | worker | keys | migrate.
 
 Every command takes --data-dir (env TASKMARKET_DATA_DIR) and honours DATABASE_URL, so the
 CLI and a running `taskmarket serve` share one database.
@@ -6,7 +6,6 @@ CLI and a running `taskmarket serve` share one database.
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 from pathlib import Path
@@ -45,24 +44,45 @@ def fail(message: str, status: int = 2) -> None:
 @click.option("--log-level", default="INFO", show_default=True)
 def main(log_level: str) -> None:
     """An event-sourced engine for paid-task marketplaces."""
-    logging.basicConfig(level=log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .logs import configure_logging
+
+    configure_logging(log_level)  # one JSON object a line unless stderr is a terminal
 
 
 @main.command()
 @data_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(data_dir: Path, host: str, port: int) -> None:
+@click.option("--workers/--no-workers", default=True, show_default=True,
+              help="Run a Dramatiq worker in this process (off when `taskmarket worker` "
+                   "processes do the work).")
+def serve(data_dir: Path, host: str, port: int, workers: bool) -> None:
     """Run the API server (starting the embedded PostgreSQL unless DATABASE_URL is set)."""
     import uvicorn
 
     from .web import create_app
+    from .workers.runtime import start_for_serve
 
     exit_on_sigterm()
     database, marketplace = open_services(data_dir)
     app = create_app(database, marketplace)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    background, stripe_setup = start_for_serve(
+        database, marketplace, Settings.from_env(data_dir), f"http://{host}:{port}",
+        run_worker=workers)
+    app.state.stripe_webhook_secret = stripe_setup.webhook_secret
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        background.stop()
+        stripe_setup.close()
+
+
+@main.command("schema")
+def print_schema() -> None:
+    """Print the served GraphQL schema (SDL); committed as schema.graphql."""
+    from .graphql.schema import served_sdl
+
+    click.echo(served_sdl(), nl=False)
 
 
 def exit_on_sigterm() -> None:
@@ -72,6 +92,35 @@ def exit_on_sigterm() -> None:
     with the default handler the process would die without running its exit hooks.
     """
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+
+@main.command()
+@data_dir_option
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+def worker(data_dir: Path, processes: int, threads: int) -> None:
+    """Run Dramatiq workers (payouts, lease expiry, auto-approval) for a running server."""
+    import multiprocessing
+
+    from .workers.runtime import run_worker_process
+
+    open_services(data_dir)  # migrations applied before any worker starts
+    if processes == 1:
+        run_worker_process(data_dir, threads)
+        return
+    context = multiprocessing.get_context("spawn")
+    children = [context.Process(target=run_worker_process, args=(data_dir, threads),
+                                name=f"taskmarket-worker-{n}") for n in range(processes)]
+    for child in children:
+        child.start()
+    signal.signal(signal.SIGTERM, lambda *_: [c.terminate() for c in children])
+    try:
+        for child in children:
+            child.join()
+    except KeyboardInterrupt:
+        for child in children:
+            child.terminate()
+            child.join()
 
 
 @main.command()

@@ -1,0 +1,1 @@
+"""The public GraphQL API: thin translation between the contract and the application."""

@@ -1,0 +1,64 @@
+"""Who is calling (the viewer behind an API key) and what each role may do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from ..domain import DomainError, Role
+
+BEARER = "bearer "
+
+
+@dataclass(frozen=True)
+class Viewer:
+    role: Role
+    subject_id: UUID | None
+    key_name: str
+
+    @property
+    def requester_id(self) -> UUID | None:
+        """The requester this key acts for (REQUESTER) or reads for (PARTNER)."""
+        if self.role in (Role.REQUESTER, Role.PARTNER):
+            return self.subject_id
+        return None
+
+    @property
+    def worker_id(self) -> UUID | None:
+        return self.subject_id if self.role == Role.WORKER else None
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role in (Role.ADMIN, Role.FINANCE)
+
+
+def secret_from_header(value: str | None) -> str | None:
+    """The API key in an "Authorization: Bearer <key>" value, or None."""
+    if not value or not value.lower().startswith(BEARER):
+        return None
+    return value[len(BEARER):].strip() or None
+
+
+def forbidden(message: str = "your API key may not do this",
+              field: list[str] | None = None) -> DomainError:
+    return DomainError("FORBIDDEN", message, field)
+
+
+def require(viewer: Viewer, *roles: Role) -> Viewer:
+    """The viewer, when its role is one of ``roles``; FORBIDDEN otherwise."""
+    if viewer.role not in roles:
+        allowed = ", ".join(role.value for role in roles)
+        raise forbidden(f"this needs a {allowed} key; yours is {viewer.role.value}")
+    return viewer
+
+
+def require_requester(viewer: Viewer) -> UUID:
+    require(viewer, Role.REQUESTER)
+    assert viewer.subject_id is not None
+    return viewer.subject_id
+
+
+def require_worker(viewer: Viewer) -> UUID:
+    require(viewer, Role.WORKER)
+    assert viewer.subject_id is not None
+    return viewer.subject_id

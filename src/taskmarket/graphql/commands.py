@@ -1,0 +1,73 @@
+"""Running one mutation's command: errors as data, metrics, logs, read-your-writes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+
+from ..application import recorded_positions
+from ..domain import DomainError
+from ..metrics import COMMAND_OUTCOMES
+from .context import Context
+from .errors import UserError, user_error
+
+log = logging.getLogger("taskmarket.commands")
+T = TypeVar("T")
+
+
+@dataclass
+class Outcome(Generic[T]):
+    value: T | None = None
+    errors: list[UserError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _run_recording(command: Callable[[], T]) -> tuple[T, list[int]]:
+    positions: list[int] = []
+    token = recorded_positions.set(positions)
+    try:
+        return command(), positions
+    finally:
+        recorded_positions.reset(token)
+
+
+async def execute(context: Context, name: str, command: Callable[[], T]) -> Outcome[T]:
+    """Run ``command`` (blocking: decode, authorize, call the marketplace) off the loop.
+
+    A DomainError becomes a userError (the command wrote nothing). On success, wait until
+    the projections have applied the command's events, so the payload shows its effect.
+    """
+    try:
+        value, positions = await run_in_threadpool(_run_recording, command)
+    except DomainError as error:
+        COMMAND_OUTCOMES.labels(name, error.code).inc()
+        log.info("command refused", extra={"command": name, "code": error.code,
+                                           "field": error.field})
+        return Outcome(errors=[user_error(error)])
+    COMMAND_OUTCOMES.labels(name, "OK").inc()
+    log.info("command done", extra={"command": name, "positions": positions})
+    if positions:
+        await wait_for_projections(context, max(positions))
+    context.loaders.clear()
+    return Outcome(value=value)
+
+
+async def wait_for_projections(context: Context, position: int) -> None:
+    reads = context.reads
+    reached = await run_in_threadpool(reads.wait_for, position,
+                                      context.services.read_your_writes_timeout)
+    if reached is False:
+        log.warning("projections did not reach %s in time", position)
+
+
+def refuse(error: DomainError) -> Outcome[Any]:
+    """An Outcome for input refused before any command ran."""
+    COMMAND_OUTCOMES.labels("input", error.code).inc()
+    return Outcome(errors=[user_error(error)])

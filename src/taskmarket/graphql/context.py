@@ -1,0 +1,98 @@
+"""The per-request context: the viewer behind the API key, the services, DataLoaders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from starlette.concurrency import run_in_threadpool
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from ..application import Marketplace
+from ..domain import DomainError
+from .auth import Viewer
+
+BatchLookup = Callable[[list[UUID]], Mapping[UUID, Any]]
+
+
+def batch_loader(lookup: BatchLookup) -> DataLoader[UUID, Any]:
+    """A DataLoader that answers every key of a tick with one call of ``lookup``."""
+
+    async def load(keys: list[UUID]) -> list[Any]:
+        found = await run_in_threadpool(lookup, list(keys))
+        return [found.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+class Loaders:
+    """One DataLoader per row kind, created on first use within a request."""
+
+    KINDS = ("requesters", "workers", "tasks", "claims", "submissions", "payouts")
+
+    def __init__(self, reads: Any):
+        self._reads = reads
+        self._made: dict[str, DataLoader[UUID, Any]] = {}
+
+    def __getattr__(self, kind: str) -> DataLoader[UUID, Any]:
+        if kind not in self.KINDS:
+            raise AttributeError(kind)
+        if kind not in self._made:
+            self._made[kind] = batch_loader(getattr(self._reads, kind))
+        return self._made[kind]
+
+    def clear(self) -> None:
+        """Forget what was loaded (after a mutation changed it)."""
+        self._made.clear()
+
+
+@dataclass
+class Services:
+    """What the API needs from the composition root."""
+
+    marketplace: Marketplace
+    reads: Any
+    # How long a mutation waits for the projections to show its own writes.
+    read_your_writes_timeout: float = 5.0
+
+
+@dataclass
+class Context:
+    services: Services
+    request: Any = None
+    response: Any = None
+    viewer: Viewer | None = None
+    request_id: str | None = None
+    connection_params: dict[str, Any] | None = None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.services.reads)
+
+    @property
+    def marketplace(self) -> Marketplace:
+        return self.services.marketplace
+
+    @property
+    def reads(self) -> Any:
+        return self.services.reads
+
+    async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a blocking read or command off the event loop."""
+        return await run_in_threadpool(fn, *args)
+
+    def need_viewer(self) -> Viewer:
+        if self.viewer is None:  # the transport refuses such requests before this
+            raise DomainError("UNAUTHENTICATED", "an API key is required")
+        return self.viewer
+
+
+def ctx(info: Info) -> Context:
+    return info.context
+
+
+async def load_many(loader: DataLoader[UUID, Any], keys: Iterable[UUID]) -> list[Any]:
+    return list(await loader.load_many(list(keys)))

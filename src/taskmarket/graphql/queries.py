@@ -1,0 +1,174 @@
+"""Queries: nodes by global id and the role-scoped lists of the contract."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+from uuid import UUID
+
+import strawberry
+
+from ..domain import DomainError, Role
+from . import visibility
+from .auth import Viewer
+from .context import Context, ctx
+from .errors import ClientError, client_error_from
+from .events import event_scope, parse_position
+from .ids import PARTS, decode_one, parse_global_id
+from .pagination import Connection, connection, empty_connection, page_size
+from .types import (
+    Claim, Event, Node, Payout, PayoutStatus, Requester, Submission, Task, TaskStatus, Worker,
+)
+from .webhooks import resolve_webhook_node
+
+
+def forbidden(message: str) -> ClientError:
+    return ClientError(message, "FORBIDDEN")
+
+
+async def load_node(context: Context, type_name: str, ids: tuple[UUID, ...]) -> Any:
+    """The node of that type and id when the viewer may see it, else None."""
+    viewer = context.need_viewer()
+    loaders = context.loaders
+    if type_name == "Requester":
+        row = await loaders.requesters.load(ids[0])
+        return row and Requester.from_row(row)
+    if type_name == "Worker":
+        row = await loaders.workers.load(ids[0])
+        return row and Worker.from_row(row)
+    if type_name == "Task":
+        row = await loaders.tasks.load(ids[0])
+        return Task.from_row(row) if row and visibility.sees_task(viewer, row) else None
+    if type_name in ("Claim", "Submission"):
+        loader = loaders.claims if type_name == "Claim" else loaders.submissions
+        row = await loader.load(ids[1])
+        if row is None or row.task_id != ids[0]:
+            return None
+        task = await loaders.tasks.load(row.task_id)
+        if not visibility.sees_work(viewer, row.worker_id, task):
+            return None
+        return (Claim if type_name == "Claim" else Submission).from_row(row)
+    if type_name == "Payout":
+        row = await loaders.payouts.load(ids[0])
+        return Payout.from_row(row) if row and visibility.sees_payout(viewer, row) else None
+    return None
+
+
+def decode_node_id(global_id: str) -> tuple[str, tuple[UUID, ...]] | None:
+    try:
+        type_name, parts = parse_global_id(global_id)
+    except DomainError as error:
+        raise client_error_from(error) from None
+    if type_name not in PARTS or len(parts) != PARTS[type_name]:
+        return None
+    try:
+        return type_name, tuple(UUID(part) for part in parts)
+    except ValueError:
+        raise ClientError(f"malformed id {global_id!r}") from None
+
+
+async def tasks_for(context: Context, viewer: Viewer, size: int, after: Optional[str],
+                    status: Optional[TaskStatus], skill: Optional[str]) -> list[Any]:
+    reads = context.reads
+    status_value = status.value if status else None
+    if viewer.role == Role.WORKER:
+        if status_value not in (None, "OPEN"):
+            return []
+        worker = await context.loaders.workers.load(viewer.subject_id)
+        skills = list(worker.skills) if worker else []
+        return await context.call(reads.open_tasks_for_worker, skills, skill, size + 1, after)
+    if viewer.role == Role.REQUESTER:
+        return await context.call(reads.tasks_of_requester, viewer.subject_id, status_value,
+                                  size + 1, after)
+    if viewer.sees_everything:
+        return await context.call(reads.all_tasks, status_value, skill, size + 1, after)
+    raise forbidden("a PARTNER key reads events only")
+
+
+@strawberry.type
+class Queries:
+    @strawberry.field
+    async def node(self, info: strawberry.Info, id: strawberry.ID) -> Optional[Node]:
+        decoded = decode_node_id(id)
+        if decoded is None:
+            return None
+        type_name, ids = decoded
+        if type_name.startswith("Webhook"):
+            return await resolve_webhook_node(info, type_name, [str(i) for i in ids])
+        return await load_node(ctx(info), type_name, ids)
+
+    @strawberry.field
+    async def task(self, info: strawberry.Info, id: strawberry.ID) -> Optional[Task]:
+        decoded = decode_node_id(id)
+        if decoded is None or decoded[0] != "Task":
+            return None
+        return await load_node(ctx(info), "Task", decoded[1])
+
+    @strawberry.field(description="Tasks visible to the caller: workers see OPEN tasks they "
+                      "qualify for; requesters their own.")
+    async def tasks(self, info: strawberry.Info, first: Optional[int] = None,
+                    after: Optional[str] = None, status: Optional[TaskStatus] = None,
+                    skill: Optional[str] = None) -> Connection[Task]:
+        context = ctx(info)
+        size = page_size(first)
+        rows = await tasks_for(context, context.need_viewer(), size, after, status, skill)
+        return connection(rows, size, Task.from_row)
+
+    @strawberry.field(description="Submissions waiting for the calling requester's review, "
+                      "oldest first.")
+    async def review_queue(self, info: strawberry.Info, first: Optional[int] = None,
+                           after: Optional[str] = None) -> Connection[Submission]:
+        context = ctx(info)
+        size = page_size(first)
+        viewer = context.need_viewer()
+        if viewer.role != Role.REQUESTER:
+            raise forbidden("the review queue is a requester's")
+        rows = await context.call(context.reads.review_queue, viewer.subject_id, size + 1,
+                                  after)
+        return connection(rows, size, Submission.from_row)
+
+    @strawberry.field(description="Payouts: a worker sees its own, FINANCE and ADMIN see all.")
+    async def payouts(self, info: strawberry.Info, first: Optional[int] = None,
+                      after: Optional[str] = None, status: Optional[PayoutStatus] = None,
+                      worker_id: Optional[strawberry.ID] = None) -> Connection[Payout]:
+        context = ctx(info)
+        size = page_size(first)
+        viewer = context.need_viewer()
+        try:
+            wanted = decode_one(worker_id, "Worker", "workerId") if worker_id else None
+        except DomainError as error:
+            if error.code == "NOT_FOUND":
+                return empty_connection()
+            raise client_error_from(error) from None
+        if viewer.role == Role.WORKER:
+            if wanted not in (None, viewer.subject_id):
+                raise forbidden("a worker reads its own payouts only")
+            wanted = viewer.subject_id
+        elif not viewer.sees_everything:
+            raise forbidden("payouts are read by their worker, FINANCE and ADMIN")
+        rows = await context.call(context.reads.payout_history, wanted,
+                                  status.value if status else None, size + 1, after)
+        return connection(rows, size, Payout.from_row)
+
+    @strawberry.field(description="The global event log from a position on, filtered to what "
+                      "the caller may see.")
+    async def events(self, info: strawberry.Info, first: Optional[int] = None,
+                     after: Optional[str] = None,
+                     types: Optional[list[str]] = None) -> Connection[Event]:
+        context = ctx(info)
+        size = page_size(first)
+        scope = event_scope(context.need_viewer())
+        rows = await context.call(scope.read, context.reads, parse_position(after), size + 1,
+                                  types)
+        return connection(rows, size, Event.from_row)
+
+    @strawberry.field(description="The calling worker's claims, newest first.")
+    async def my_claims(self, info: strawberry.Info, first: Optional[int] = None,
+                        after: Optional[str] = None) -> Connection[Claim]:
+        context = ctx(info)
+        size = page_size(first)
+        viewer = context.need_viewer()
+        if viewer.role != Role.WORKER:
+            raise forbidden("claims are listed for a WORKER key")
+        rows = await context.call(context.reads.claims_of_worker, viewer.subject_id,
+                                  size + 1, after)
+        return connection(rows, size, Claim.from_row)

@@ -1,0 +1,40 @@
+"""The served schema: the contract's queries, mutations and subscription, merged."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.tools import merge_types
+
+from .funds import FundsMutations
+from .limits import extensions
+from .payouts import PayoutMutations
+from .people import PeopleMutations
+from .queries import Queries
+from .reviews import ReviewMutations
+from .subscriptions import Subscriptions
+from .tasks import TaskMutations
+from .types import Claim, Payout, Requester, Submission, Task, Worker
+from .webhooks import WebhookDelivery, WebhookEndpoint, WebhookMutations, WebhookQueries
+from .work import WorkMutations
+
+Query = merge_types("Query", (Queries, WebhookQueries))
+Mutation = merge_types("Mutation", (
+    PeopleMutations, FundsMutations, TaskMutations, WorkMutations, ReviewMutations,
+    PayoutMutations, WebhookMutations,
+))
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query, mutation=Mutation, subscription=Subscriptions,
+        types=[Requester, Worker, Task, Claim, Submission, Payout, WebhookEndpoint,
+               WebhookDelivery],
+        extensions=extensions(),
+    )
+
+
+schema = build_schema()
+
+
+def served_sdl() -> str:
+    return schema.as_str() + "\n"

@@ -1,0 +1,251 @@
+"""The object types of the contract, built from read-model rows.
+
+Each type keeps the ids of what it links to (Private) and resolves the links through the
+request's DataLoaders, so a page of N nodes costs one query per kind of link, not N.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any, Optional
+from uuid import UUID
+
+import strawberry
+from strawberry.scalars import JSON
+
+from ..domain import ClaimStatus, PayoutStatus, ReviewDecision, Role, SubmissionStatus, TaskStatus
+from . import visibility
+from .context import ctx
+from .errors import ClientError
+from .ids import to_global_id
+from .pagination import Connection, connection, page_size
+
+Role = strawberry.enum(Role)
+TaskStatus = strawberry.enum(TaskStatus)
+ClaimStatus = strawberry.enum(ClaimStatus)
+SubmissionStatus = strawberry.enum(SubmissionStatus)
+ReviewDecision = strawberry.enum(ReviewDecision)
+PayoutStatus = strawberry.enum(PayoutStatus)
+
+
+def enum_value(enum: type[Enum], value: Any) -> Any:
+    return enum(getattr(value, "value", value))
+
+
+@strawberry.interface
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class Money:
+    amount: int
+    currency: str
+
+
+@strawberry.input
+class MoneyInput:
+    amount: int
+    currency: str
+
+
+def forbidden_field(name: str) -> ClientError:
+    return ClientError(f"your API key may not read {name}", "FORBIDDEN")
+
+
+@strawberry.type
+class Requester(Node):
+    name: str
+    requester_id: strawberry.Private[UUID]
+    row: strawberry.Private[Any]
+
+    @classmethod
+    def from_row(cls, row: Any) -> "Requester":
+        return cls(id=strawberry.ID(to_global_id("Requester", row.id)), name=row.name,
+                   requester_id=row.id, row=row)
+
+    def _money(self, info: strawberry.Info, amount: int) -> Money:
+        if not visibility.sees_requester_money(ctx(info).need_viewer(), self.requester_id):
+            raise forbidden_field("this requester's balance")
+        return Money(amount=amount, currency=self.row.currency)
+
+    @strawberry.field(description="Funds available for new tasks (deposits minus escrow "
+                      "minus refunds paid out).")
+    def balance(self, info: strawberry.Info) -> Money:
+        return self._money(info, self.row.balance)
+
+    @strawberry.field(description="Funds reserved for open task slots.")
+    def escrow(self, info: strawberry.Info) -> Money:
+        return self._money(info, self.row.escrow)
+
+
+@strawberry.type
+class Worker(Node):
+    name: str
+    skills: list[str]
+
+    @classmethod
+    def from_row(cls, row: Any) -> "Worker":
+        return cls(id=strawberry.ID(to_global_id("Worker", row.id)), name=row.name,
+                   skills=list(row.skills))
+
+
+@strawberry.type
+class Event:
+    id: strawberry.ID
+    position: str
+    type: str
+    aggregate_id: strawberry.ID
+    aggregate_version: int
+    occurred_at: datetime
+    data: JSON
+
+    @classmethod
+    def from_row(cls, row: Any) -> "Event":
+        return cls(
+            id=strawberry.ID(to_global_id("Event", row.position)), position=str(row.position),
+            type=row.type,
+            aggregate_id=strawberry.ID(to_global_id(row.aggregate_kind, row.aggregate_id)),
+            aggregate_version=row.aggregate_version, occurred_at=row.occurred_at,
+            data=row.data,
+        )
+
+
+@strawberry.type
+class Task(Node):
+    title: str
+    instructions: str
+    payload: Optional[JSON]
+    reward: Money
+    assignments: int = strawberry.field(
+        description="How many accepted submissions the task needs (overlap).")
+    required_skills: list[str]
+    claim_timeout_seconds: int
+    auto_approve_after_seconds: Optional[int]
+    status: TaskStatus
+    open_slots: int = strawberry.field(
+        description="Slots that are neither held by an active claim, waiting for review, "
+        "nor accepted.")
+    created_at: datetime
+    row: strawberry.Private[Any]
+
+    @classmethod
+    def from_row(cls, row: Any) -> "Task":
+        return cls(
+            id=strawberry.ID(to_global_id("Task", row.id)), title=row.title,
+            instructions=row.instructions, payload=row.payload,
+            reward=Money(amount=row.reward_amount, currency=row.currency),
+            assignments=row.assignments, required_skills=list(row.required_skills),
+            claim_timeout_seconds=row.claim_timeout_seconds,
+            auto_approve_after_seconds=row.auto_approve_after_seconds,
+            status=enum_value(TaskStatus, row.status), open_slots=row.open_slots,
+            created_at=row.created_at, row=row,
+        )
+
+    @strawberry.field
+    async def requester(self, info: strawberry.Info) -> Requester:
+        row = await ctx(info).loaders.requesters.load(self.row.requester_id)
+        return Requester.from_row(row)
+
+    @strawberry.field
+    async def submissions(self, info: strawberry.Info, first: Optional[int] = None,
+                          after: Optional[str] = None) -> Connection[Submission]:
+        context = ctx(info)
+        if not visibility.sees_task_work(context.need_viewer(), self.row):
+            raise forbidden_field("this task's submissions")
+        size = page_size(first)
+        rows = await context.call(context.reads.submissions_of_task, self.row.id, size + 1, after)
+        return connection(rows, size, Submission.from_row)
+
+    @strawberry.field(description="Every event of this task, oldest first.")
+    async def history(self, info: strawberry.Info) -> list[Event]:
+        context = ctx(info)
+        if not visibility.sees_task_history(context.need_viewer(), self.row):
+            raise forbidden_field("this task's history")
+        rows = await context.call(context.reads.task_history, self.row.id)
+        return [Event.from_row(row) for row in rows]
+
+
+@strawberry.type
+class Claim(Node):
+    status: ClaimStatus
+    expires_at: datetime
+    row: strawberry.Private[Any]
+
+    @classmethod
+    def from_row(cls, row: Any) -> "Claim":
+        return cls(id=strawberry.ID(to_global_id("Claim", row.task_id, row.id)),
+                   status=enum_value(ClaimStatus, row.status), expires_at=row.expires_at,
+                   row=row)
+
+    @strawberry.field
+    async def task(self, info: strawberry.Info) -> Task:
+        return Task.from_row(await ctx(info).loaders.tasks.load(self.row.task_id))
+
+    @strawberry.field
+    async def worker(self, info: strawberry.Info) -> Worker:
+        return Worker.from_row(await ctx(info).loaders.workers.load(self.row.worker_id))
+
+
+@strawberry.type
+class Submission(Node):
+    result: JSON
+    status: SubmissionStatus
+    feedback: Optional[str]
+    submitted_at: datetime
+    row: strawberry.Private[Any]
+
+    @classmethod
+    def from_row(cls, row: Any) -> "Submission":
+        return cls(
+            id=strawberry.ID(to_global_id("Submission", row.task_id, row.id)),
+            result=row.result, status=enum_value(SubmissionStatus, row.status),
+            feedback=row.feedback, submitted_at=row.submitted_at, row=row,
+        )
+
+    @strawberry.field
+    async def task(self, info: strawberry.Info) -> Task:
+        return Task.from_row(await ctx(info).loaders.tasks.load(self.row.task_id))
+
+    @strawberry.field
+    async def worker(self, info: strawberry.Info) -> Worker:
+        return Worker.from_row(await ctx(info).loaders.workers.load(self.row.worker_id))
+
+    @strawberry.field
+    async def claim(self, info: strawberry.Info) -> Claim:
+        return Claim.from_row(await ctx(info).loaders.claims.load(self.row.claim_id))
+
+
+@strawberry.type
+class Payout(Node):
+    amount: Money
+    status: PayoutStatus
+    stripe_transfer_id: Optional[str]
+    attempts: int
+    failure_reason: Optional[str]
+    requested_at: datetime
+    paid_at: Optional[datetime]
+    row: strawberry.Private[Any]
+
+    @classmethod
+    def from_row(cls, row: Any) -> "Payout":
+        return cls(
+            id=strawberry.ID(to_global_id("Payout", row.id)),
+            amount=Money(amount=row.amount, currency=row.currency),
+            status=enum_value(PayoutStatus, row.status),
+            stripe_transfer_id=row.stripe_transfer_id, attempts=row.attempts,
+            failure_reason=row.failure_reason, requested_at=row.requested_at,
+            paid_at=row.paid_at, row=row,
+        )
+
+    @strawberry.field
+    async def worker(self, info: strawberry.Info) -> Worker:
+        return Worker.from_row(await ctx(info).loaders.workers.load(self.row.worker_id))
+
+    @strawberry.field
+    async def submission(self, info: strawberry.Info) -> Optional[Submission]:
+        if self.row.submission_id is None:
+            return None
+        row = await ctx(info).loaders.submissions.load(self.row.submission_id)
+        return Submission.from_row(row) if row else None

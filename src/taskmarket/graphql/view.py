@@ -1,0 +1,79 @@
+"""The HTTP/WebSocket endpoint: strawberry's ASGI view with API-key authentication.
+
+HTTP requests without a known key get 401 before anything runs (GraphiQL pages for
+browsers excepted: they carry no data). On the WebSocket the key arrives in
+connection_init; an unknown one closes the socket with 4401.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+
+from ..logs import request_id
+from .auth import Viewer, secret_from_header
+from .context import Context, Services
+from .limits import allowed_origins
+
+log = logging.getLogger("taskmarket.graphql")
+UNAUTHORIZED = "Unauthorized: send 'Authorization: Bearer <api key>' with a known key"
+
+
+class AuthAwareWebSocket(ASGIWebSocketAdapter):
+    """Reports a refused connection_init as 4401 (strawberry's default is 4403)."""
+
+    async def close(self, code: int, reason: str) -> None:
+        if code == 4403 and getattr(self.ws.state, "unauthenticated", False):
+            code, reason = 4401, "Unauthorized"
+        await super().close(code, reason)
+
+
+class GraphQLView(GraphQL):
+    websocket_adapter_class = AuthAwareWebSocket  # type: ignore[assignment]
+
+    def __init__(self, schema: Any, services: Services, origins: list[str] | None = None):
+        super().__init__(schema, allowed_origins=origins if origins is not None
+                         else allowed_origins())
+        self.services = services
+
+    async def viewer_for(self, authorization: str | None) -> Viewer | None:
+        secret = secret_from_header(authorization)
+        if secret is None:
+            return None
+        key = await run_in_threadpool(self.services.marketplace.authenticate, secret)
+        if key is None:
+            return None
+        return Viewer(role=key.role, subject_id=key.subject_id, key_name=key.name)
+
+    async def get_context(self, request: Request | WebSocket,
+                          response: Response | WebSocket) -> Context:
+        rid = request_id.get() or uuid.uuid4().hex
+        context = Context(self.services, request=request, response=response, request_id=rid)
+        if isinstance(request, WebSocket):
+            return context  # authenticated by on_ws_connect
+        context.viewer = await self.viewer_for(request.headers.get("authorization"))
+        if context.viewer is None and not self.is_ide_request(request):
+            raise HTTPException(401, UNAUTHORIZED)
+        return context
+
+    def is_ide_request(self, request: Request) -> bool:
+        return self.should_render_graphql_ide(self.request_adapter_class(request))
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        params = context.connection_params or {}
+        authorization = params.get("authorization") or params.get("Authorization")
+        context.viewer = await self.viewer_for(
+            authorization if isinstance(authorization, str) else None)
+        if context.viewer is None:
+            context.request.state.unauthenticated = True
+            raise ConnectionRejectionError()
+        return await super().on_ws_connect(context)

@@ -1,0 +1,51 @@
+"""Which rows a viewer may read. Pure functions of the viewer and the rows."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from ..domain import Role
+from .auth import Viewer
+
+
+def owns_requester(viewer: Viewer, requester_id: UUID | None) -> bool:
+    """A REQUESTER key of that requester (PARTNER keys only read events)."""
+    return viewer.role == Role.REQUESTER and viewer.subject_id == requester_id
+
+
+def sees_requester_money(viewer: Viewer, requester_id: UUID) -> bool:
+    return viewer.sees_everything or owns_requester(viewer, requester_id)
+
+
+def sees_task(viewer: Viewer, task: Any) -> bool:
+    """Workers browse every task; requesters and partners their requester's."""
+    if viewer.sees_everything or viewer.role == Role.WORKER:
+        return True
+    return viewer.subject_id == task.requester_id
+
+
+def sees_task_history(viewer: Viewer, task: Any) -> bool:
+    if viewer.sees_everything:
+        return True
+    return viewer.role in (Role.REQUESTER, Role.PARTNER) and viewer.subject_id == task.requester_id
+
+
+def sees_task_work(viewer: Viewer, task: Any) -> bool:
+    """Every claim and submission of a task: its requester, ADMIN and FINANCE."""
+    return viewer.sees_everything or owns_requester(viewer, task.requester_id)
+
+
+def sees_work(viewer: Viewer, worker_id: UUID, task: Any | None) -> bool:
+    """One claim or submission: its worker, or whoever sees the task's work."""
+    if viewer.role == Role.WORKER:
+        return viewer.subject_id == worker_id
+    return viewer.sees_everything or (task is not None and sees_task_work(viewer, task))
+
+
+def sees_payout(viewer: Viewer, payout: Any) -> bool:
+    if viewer.sees_everything:
+        return True
+    if viewer.role == Role.WORKER:
+        return viewer.subject_id == payout.worker_id
+    return owns_requester(viewer, getattr(payout, "requester_id", None))

@@ -1,0 +1,27 @@
+"""Prometheus metrics of the process, in one place so every part increments the same ones."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+REQUEST_LATENCY = Histogram(
+    "taskmarket_graphql_request_seconds", "Time to answer a GraphQL operation.",
+    ["operation"],
+)
+COMMAND_OUTCOMES = Counter(
+    "taskmarket_command_outcomes_total",
+    "Mutations by name and outcome (OK or the userError code).", ["command", "outcome"],
+)
+PROJECTION_POSITION = Gauge(
+    "taskmarket_projection_position", "Last event position a projection has applied.",
+    ["projection"],
+)
+EVENT_LOG_HEAD = Gauge("taskmarket_event_log_head", "Highest position in the event log.")
+PROJECTION_LAG = Gauge(
+    "taskmarket_projection_lag_events", "Events in the log a projection has not applied yet.",
+    ["projection"],
+)
+PAYOUT_OUTCOMES = Counter(
+    "taskmarket_payout_outcomes_total",
+    "Payout attempts by outcome (paid, failed, retrying, ...).", ["outcome"],
+)
