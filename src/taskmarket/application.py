@@ -27,6 +27,7 @@ from .domain.ids import (
     api_key_id, payout_id_for_bonus, payout_id_for_submission, task_id_for_key,
 )
 from .domain.task import ReviewDecision, TaskSpec
+from .domain.webhook import WebhookEndpoint
 from .domain.worker import normalize_skills
 
 MAX_ATTEMPTS = 64
@@ -353,3 +354,79 @@ class Marketplace(Application[UUID]):
         if not isinstance(key, ApiKey) or key.revoked:
             return None
         return key
+
+    # --- webhooks -------------------------------------------------------------------
+    # Set by bootstrap: stores signing secrets outside the event log (domain/webhook.py).
+    webhook_records: Any = None
+
+    def get_webhook_endpoint(self, endpoint_id: UUID) -> WebhookEndpoint:
+        return self._load(WebhookEndpoint, endpoint_id, "endpointId")
+
+    def create_webhook_endpoint(self, url: str, event_types: list[str] | None,
+                                requester_id: UUID, owner_key_id: UUID | None = None
+                                ) -> tuple[UUID, str]:
+        """Register an endpoint for a requester's events; returns its id and its secret."""
+        from .webhooks.catalog import deliverable_types
+        from .webhooks.signing import new_secret, secret_hash
+
+        self.get_requester(requester_id)
+        secret = new_secret()
+        endpoint = WebhookEndpoint.create(url, event_types, requester_id, owner_key_id,
+                                          secret_hash(secret), deliverable_types(), self.clock())
+        self.webhook_records.save_secret(endpoint.id, endpoint.secret_hash, secret)
+        self.save(endpoint)
+        return endpoint.id, secret
+
+    @retry_on_conflict
+    def update_webhook_endpoint(self, endpoint_id: UUID, url: str | None = None,
+                                event_types: list[str] | None = None) -> None:
+        from .webhooks.catalog import deliverable_types
+
+        endpoint = self.get_webhook_endpoint(endpoint_id)
+        if endpoint.update(url, event_types, deliverable_types()):
+            self.save(endpoint)
+
+    @retry_on_conflict
+    def disable_webhook_endpoint(self, endpoint_id: UUID, reason: str) -> bool:
+        endpoint = self.get_webhook_endpoint(endpoint_id)
+        written = endpoint.disable(reason, self.clock())
+        if written:
+            self.save(endpoint)
+        return written
+
+    @retry_on_conflict
+    def enable_webhook_endpoint(self, endpoint_id: UUID) -> bool:
+        endpoint = self.get_webhook_endpoint(endpoint_id)
+        written = endpoint.enable()
+        if written:
+            self.save(endpoint)
+        return written
+
+    @retry_on_conflict
+    def rotate_webhook_secret(self, endpoint_id: UUID) -> str:
+        """A new signing secret, used from the next delivery on; returned once."""
+        from .webhooks.signing import new_secret, secret_hash
+
+        endpoint = self.get_webhook_endpoint(endpoint_id)
+        secret = new_secret()
+        self.webhook_records.save_secret(endpoint.id, secret_hash(secret), secret)
+        endpoint.rotate_secret(secret_hash(secret))
+        self.save(endpoint)
+        return secret
+
+    @retry_on_conflict
+    def replay_webhook_endpoint(self, endpoint_id: UUID, after: int) -> None:
+        endpoint = self.get_webhook_endpoint(endpoint_id)
+        endpoint.request_replay(after)
+        self.save(endpoint)
+
+    @retry_on_conflict
+    def redeliver_webhook(self, delivery_id: UUID) -> UUID:
+        """Send one logged delivery's event again; returns the endpoint's id."""
+        endpoint_id = self.webhook_records.endpoint_of_delivery(delivery_id)
+        if endpoint_id is None:
+            raise DomainError("NOT_FOUND", "no such delivery", ["deliveryId"])
+        endpoint = self.get_webhook_endpoint(endpoint_id)
+        endpoint.request_redelivery(delivery_id)
+        self.save(endpoint)
+        return endpoint_id
