@@ -1,0 +1,70 @@
+"""What the outside world calls our events: a type name and a JSON body.
+
+The public type of an event is its aggregate's class name followed by the event class
+name (``Task.Claimed`` -> ``TaskClaimed``). The API, the projections, the dispatcher and
+webhooks all name events through this module, so they always agree.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import uuid
+from typing import Any
+
+# Attributes every event has, or that only matter to the event store.
+_ENVELOPE = frozenset({"originator_id", "originator_version", "originator_topic", "timestamp"})
+# Secrets (and their hashes) never leave the event store.
+_PRIVATE = {"ApiKeyIssued": frozenset({"secret_hash"})}
+
+
+def _qualname(topic_or_event: Any) -> str:
+    if isinstance(topic_or_event, str):
+        return topic_or_event.rpartition(":")[2]
+    return type(topic_or_event).__qualname__
+
+
+_TYPE_OF_CLASS: dict[type, str] = {}
+
+
+def event_type(topic_or_event: Any) -> str:
+    """``taskmarket.domain.task:Task.Claimed`` (or such an event object) -> ``TaskClaimed``."""
+    if isinstance(topic_or_event, str):
+        return _qualname(topic_or_event).replace(".", "")
+    cls = type(topic_or_event)
+    name = _TYPE_OF_CLASS.get(cls)
+    if name is None:
+        name = _TYPE_OF_CLASS[cls] = cls.__qualname__.replace(".", "")
+    return name
+
+
+def aggregate_kind(topic_or_event: Any) -> str:
+    """The aggregate class an event belongs to: ``Task``, ``Payout``, ``Requester``..."""
+    return _qualname(topic_or_event).partition(".")[0]
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def to_json_value(value: Any) -> Any:
+    """UUIDs as strings, datetimes as ISO 8601, enums as their value, containers deeply."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return to_json_value(value.value)
+    if isinstance(value, dict):
+        return {str(k): to_json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_json_value(v) for v in value]
+    return value
+
+
+def event_data(event: Any) -> dict[str, Any]:
+    """The public JSON body of an event: its attributes in camelCase, secrets left out."""
+    private = _PRIVATE.get(event_type(event), frozenset())
+    return {camel(name): to_json_value(value) for name, value in vars(event).items()
+            if name not in _ENVELOPE and name not in private}

@@ -1,0 +1,174 @@
+"""The query API of the read models, for GraphQL resolvers, workers and the CLI.
+
+Lists are keyset-paginated: each row carries an opaque ``cursor``; pass the last row's
+cursor as ``after`` for the next page. ``first`` is used as given (callers validate it,
+1..100) and at most ``first`` rows come back: ask for ``first + 1`` to learn whether
+there is a next page. Events are paged by their gap-free ``position`` instead (their
+cursor is the position as a string). A malformed cursor raises DomainError INVALID_INPUT.
+
+Batch lookups (``requesters(ids)`` etc.) run one query for all ids and return a dict with
+only the ids found — what DataLoaders need.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from uuid import UUID
+
+from psycopg_pool import ConnectionPool
+
+from ..database import Database
+from . import (
+    claims, event_log, ledger, payouts, requesters, submissions, task_board, tasks, tracking,
+    worker_stats, workers,
+)
+from .rows import (
+    ClaimRow, EventRow, LedgerEntryRow, PayoutRow, RequesterRow, SubmissionRow, TaskRow,
+    WorkerRow, WorkerStatsRow,
+)
+
+
+class ReadModels:
+    def __init__(self, pool: ConnectionPool, owns_pool: bool = False):
+        self.pool = pool
+        self._owns_pool = owns_pool
+
+    @classmethod
+    def from_database(cls, database: Database, max_size: int = 8) -> "ReadModels":
+        pool = ConnectionPool(database.conninfo, min_size=1, max_size=max_size,
+                              kwargs={"autocommit": True}, open=True, name="read-models")
+        return cls(pool, owns_pool=True)
+
+    def close(self) -> None:
+        if self._owns_pool:
+            self.pool.close()
+
+    # --- batch lookups --------------------------------------------------------------
+    def requesters(self, ids: Iterable[UUID]) -> dict[UUID, RequesterRow]:
+        with self.pool.connection() as conn:
+            return requesters.by_ids(conn, ids)
+
+    def workers(self, ids: Iterable[UUID]) -> dict[UUID, WorkerRow]:
+        with self.pool.connection() as conn:
+            return workers.by_ids(conn, ids)
+
+    def tasks(self, ids: Iterable[UUID]) -> dict[UUID, TaskRow]:
+        with self.pool.connection() as conn:
+            return tasks.by_ids(conn, ids)
+
+    def claims(self, ids: Iterable[UUID]) -> dict[UUID, ClaimRow]:
+        with self.pool.connection() as conn:
+            return claims.by_ids(conn, ids)
+
+    def submissions(self, ids: Iterable[UUID]) -> dict[UUID, SubmissionRow]:
+        with self.pool.connection() as conn:
+            return submissions.by_ids(conn, ids)
+
+    def payouts(self, ids: Iterable[UUID]) -> dict[UUID, PayoutRow]:
+        with self.pool.connection() as conn:
+            return payouts.by_ids(conn, ids)
+
+    def worker_stats(self, ids: Iterable[UUID]) -> dict[UUID, WorkerStatsRow]:
+        with self.pool.connection() as conn:
+            return worker_stats.by_ids(conn, ids)
+
+    # --- lists ----------------------------------------------------------------------
+    def open_tasks_for_worker(self, worker_skills: list[str], skill: str | None, first: int,
+                              after: str | None = None) -> list[TaskRow]:
+        """OPEN tasks whose required skills are all in ``worker_skills``, newest first."""
+        with self.pool.connection() as conn:
+            return task_board.open_for_worker(conn, worker_skills, skill, first, after)
+
+    def tasks_of_requester(self, requester_id: UUID, status: str | None, first: int,
+                           after: str | None = None) -> list[TaskRow]:
+        """A requester's tasks, newest first."""
+        with self.pool.connection() as conn:
+            return tasks.of_requester(conn, requester_id, status, first, after)
+
+    def all_tasks(self, status: str | None, skill: str | None, first: int,
+                  after: str | None = None) -> list[TaskRow]:
+        """Every task (ADMIN, FINANCE), newest first."""
+        with self.pool.connection() as conn:
+            return tasks.everything(conn, status, skill, first, after)
+
+    def submissions_of_task(self, task_id: UUID, first: int,
+                            after: str | None = None) -> list[SubmissionRow]:
+        """A task's submissions, oldest first."""
+        with self.pool.connection() as conn:
+            return submissions.of_task(conn, task_id, first, after)
+
+    def review_queue(self, requester_id: UUID, first: int,
+                     after: str | None = None) -> list[SubmissionRow]:
+        """A requester's submissions waiting for review, oldest first."""
+        with self.pool.connection() as conn:
+            return submissions.review_queue(conn, requester_id, first, after)
+
+    def claims_of_worker(self, worker_id: UUID, first: int,
+                         after: str | None = None) -> list[ClaimRow]:
+        """A worker's claims, newest first."""
+        with self.pool.connection() as conn:
+            return claims.of_worker(conn, worker_id, first, after)
+
+    def payout_history(self, worker_id: UUID | None, status: str | None, first: int,
+                       after: str | None = None) -> list[PayoutRow]:
+        """Payouts newest first (of one worker and/or status when given)."""
+        with self.pool.connection() as conn:
+            return payouts.history(conn, worker_id, status, first, after)
+
+    def events(self, after: int, first: int, types: list[str] | None = None,
+               requester_id: UUID | None = None) -> list[EventRow]:
+        """The global log past position ``after`` (0: from the start), in order."""
+        with self.pool.connection() as conn:
+            return event_log.events(conn, after, first, types, requester_id)
+
+    def task_history(self, task_id: UUID) -> list[EventRow]:
+        """Every event of a task (claims and submissions included), oldest first."""
+        with self.pool.connection() as conn:
+            return event_log.of_aggregate(conn, task_id)
+
+    def ledger(self, account_prefix: str, first: int,
+               after: str | None = None) -> list[LedgerEntryRow]:
+        with self.pool.connection() as conn:
+            return ledger.entries(conn, account_prefix, first, after)
+
+    def ledger_balance(self, account: str, currency: str | None = None) -> int:
+        with self.pool.connection() as conn:
+            return ledger.balance(conn, account, currency)
+
+    def ledger_totals(self) -> dict[str, int]:
+        """Sum of the ledger per currency (always zero)."""
+        with self.pool.connection() as conn:
+            return ledger.totals(conn)
+
+    # --- freshness ------------------------------------------------------------------
+    def positions(self) -> dict[str, int]:
+        """Each projection's position: the notification id of its last applied event."""
+        with self.pool.connection() as conn:
+            return tracking.positions(conn)
+
+    def max_position(self) -> int:
+        """The head of the event store (notification id of its newest event)."""
+        with self.pool.connection() as conn:
+            return tracking.head(conn)
+
+    def event_log_head(self) -> int:
+        """The gap-free position of the newest event in the event log read model."""
+        with self.pool.connection() as conn:
+            return event_log.head(conn)
+
+    def wait_for(self, position: int, timeout: float = 5.0,
+                 names: list[str] | None = None) -> bool:
+        """Block until the projections (all, or ``names``) applied the event store up to
+        notification id ``position``; False when ``timeout`` passed first."""
+        deadline = time.monotonic() + timeout
+        pause = 0.001
+        while True:
+            with self.pool.connection() as conn:
+                reached = tracking.positions(conn, names)
+            if min(reached.values(), default=position) >= position:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+            pause = min(pause * 2, 0.02)

@@ -1,0 +1,89 @@
+"""Requesters: name, currency, available balance, escrow, spent and deposited funds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from . import cursors
+from .base import Handlers, Projection
+from .rows import RequesterRow
+from .sqlq import by_id, columns, fetch, unique_ids
+from .store import Batch, Table
+
+REQUESTERS = Table("requesters", ("id", "name", "currency", "balance", "escrow", "spent",
+                                  "deposited", "created_at", "version"), ("id",))
+handlers = Handlers()
+
+
+def _row(batch: Batch, event: Any) -> dict:
+    row = batch["requesters"].get(event.originator_id)
+    row["version"] = event.originator_version
+    batch["requesters"].changed(row)
+    return row
+
+
+@handlers.on("RequesterCreated")
+def created(batch: Batch, event: Any) -> None:
+    batch["requesters"].put(dict(
+        id=event.originator_id, name=event.name, currency=None, balance=0, escrow=0, spent=0,
+        deposited=0, created_at=event.timestamp, version=event.originator_version))
+
+
+@handlers.on("RequesterFundsDeposited")
+def deposited(batch: Batch, event: Any) -> None:
+    row = _row(batch, event)
+    row["currency"] = event.currency
+    row["balance"] += event.amount
+    row["deposited"] += event.amount
+
+
+@handlers.on("RequesterEscrowReserved")
+def reserved(batch: Batch, event: Any) -> None:
+    row = _row(batch, event)
+    row["balance"] -= event.amount
+    row["escrow"] += event.amount
+
+
+@handlers.on("RequesterEscrowReleased")
+def released(batch: Batch, event: Any) -> None:
+    row = _row(batch, event)
+    row["escrow"] -= event.amount
+    row["balance"] += event.amount
+
+
+@handlers.on("RequesterEscrowConsumed")
+def consumed(batch: Batch, event: Any) -> None:
+    row = _row(batch, event)
+    row["escrow"] -= event.amount
+    row["spent"] += event.amount
+
+
+@handlers.on("RequesterBonusFunded")
+def bonus_funded(batch: Batch, event: Any) -> None:
+    row = _row(batch, event)
+    row["balance"] -= event.amount
+    row["spent"] += event.amount
+
+
+def _preload(batch: Batch, events: list[tuple[str, Any]]) -> None:
+    batch["requesters"].preload(e.originator_id for kind, e in events
+                                if kind != "RequesterCreated")
+
+
+PROJECTION = Projection("requesters", [REQUESTERS], [handlers], preload=_preload)
+
+# --- queries ----------------------------------------------------------------------------
+_COLUMNS = columns(RequesterRow.__dataclass_fields__.keys() - {"cursor"})
+
+
+def _make(row: dict) -> RequesterRow:
+    return RequesterRow(**row, cursor=cursors.encode(row["created_at"], row["id"]))
+
+
+def by_ids(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, RequesterRow]:
+    return by_id(fetch(conn, f"SELECT {_COLUMNS} FROM requesters WHERE id = ANY(%s)",
+                       (unique_ids(ids),), _make))

@@ -1,0 +1,174 @@
+"""Keeps projections up to date: catch up in batches, then follow the log live.
+
+Exactly once: for each batch, each projection locks its position row, applies the
+events past that position and writes its rows and new position in one transaction. A
+crash loses only uncommitted work; the next run starts after the committed position.
+
+The log is read once per batch for all projections (decoding dominates the cost), in
+notification id order. The event store writes under an exclusive table lock, so ids are
+committed in order: a reader never sees a later id before an earlier one, and a missing id
+is one whose insert rolled back — it never appears, and nothing waits for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import StoredEvent
+from psycopg import sql
+
+from ...database import Database
+from ...events import event_type
+from ..base import Projection
+from ..registry import select
+from ..store import Batch
+from ..tracking import EVENTS_CHANNEL, EVENTS_TABLE, head, lock_position, save_position
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]  # (position reached by all, head) after each batch
+BATCH_SIZE = 5000
+
+
+def _mapper(database: Database) -> Any:
+    from ...bootstrap import build_marketplace
+
+    app = build_marketplace(database, POSTGRES_POOL_SIZE="1", POSTGRES_MAX_OVERFLOW="0")
+    mapper = app.mapper
+    app.close()
+    return mapper
+
+
+class ProjectionRunner:
+    """Runs projections (by name or object; all when None) against one database."""
+
+    def __init__(self, database: Database,
+                 projections: Sequence[str | Projection] | None = None,
+                 batch_size: int = BATCH_SIZE, mapper: Any = None):
+        self.database = database
+        names = [p for p in projections or () if isinstance(p, str)]
+        objects = [p for p in projections or () if isinstance(p, Projection)]
+        self.projections = objects + (select(names) if names or not objects else [])
+        self.batch_size = batch_size
+        self.mapper = mapper or _mapper(database)
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.projections]
+
+    # --- catching up ------------------------------------------------------------------
+    def catch_up(self, until: int | None = None, progress: Progress | None = None) -> int:
+        """Apply every event up to ``until`` (default: the head now); returns the count
+        of events read from the log."""
+        with self.database.connect(autocommit=True) as conn:
+            return self._catch_up(conn, until, progress)
+
+    def _catch_up(self, conn: psycopg.Connection, until: int | None,
+                  progress: Progress | None) -> int:
+        target = head(conn) if until is None else until
+        read = 0
+        while True:
+            low = min(self._positions(conn).values())
+            if low >= target:
+                return read
+            events = self._read(conn, low, target)
+            if not events:
+                return read
+            read += len(events)
+            for projection in self.projections:
+                self._apply(conn, projection, low, events)
+            if progress:
+                progress(min(self._positions(conn).values()), target)
+
+    def _positions(self, conn: psycopg.Connection) -> dict[str, int]:
+        found = dict(conn.execute(
+            "SELECT name, position FROM projection_positions WHERE name = ANY(%s)",
+            (self.names,)).fetchall())
+        return {name: found.get(name, 0) for name in self.names}
+
+    def _read(self, conn: psycopg.Connection, after: int, until: int) -> list[tuple]:
+        rows = conn.execute(
+            f"SELECT notification_id, originator_id, originator_version, topic, state "
+            f"FROM {EVENTS_TABLE} WHERE notification_id > %s AND notification_id <= %s "
+            "ORDER BY notification_id LIMIT %s", (after, until, self.batch_size)).fetchall()
+        decode = self.mapper.to_domain_event
+        decoded = []
+        for nid, originator_id, version, topic, state in rows:
+            event = decode(StoredEvent(originator_id, version, topic, state))
+            decoded.append((nid, event_type(event), event))
+        return decoded
+
+    def _apply(self, conn: psycopg.Connection, projection: Projection, low: int,
+               events: list[tuple]) -> None:
+        with conn.transaction():
+            position = lock_position(conn, projection.name)
+            if position < low:
+                return  # reset meanwhile (a rebuild): the next round reads from there
+            todo = [item for item in events if item[0] > position]
+            if not todo:
+                return
+            projection.apply(Batch(conn, projection.tables), todo)
+            save_position(conn, projection.name, todo[-1][0])
+
+    # --- rebuilding -------------------------------------------------------------------
+    def reset(self) -> None:
+        """Empty the projections' tables and put them back at position 0, atomically."""
+        with self.database.connect(autocommit=True) as conn:
+            for projection in self.projections:
+                with conn.transaction():
+                    lock_position(conn, projection.name)
+                    conn.execute(sql.SQL("TRUNCATE {}").format(
+                        sql.SQL(", ").join(map(sql.Identifier, projection.table_names))))
+                    save_position(conn, projection.name, 0)
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        self.reset()
+        return self.catch_up(progress=progress)
+
+    # --- following the log ------------------------------------------------------------
+    def run_forever(self, stop: threading.Event, idle_wait: float = 1.0) -> None:
+        """Catch up, then apply new events as the event store announces them, until
+        ``stop`` is set. Survives database restarts by reconnecting."""
+        while not stop.is_set():
+            try:
+                self._follow(stop, idle_wait)
+            except psycopg.OperationalError as error:
+                log.warning("projection runner lost the database (%s); retrying", error)
+                stop.wait(1.0)
+
+    def _follow(self, stop: threading.Event, idle_wait: float) -> None:
+        with self.database.connect(autocommit=True) as listener, \
+                self.database.connect(autocommit=True) as conn:
+            listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_CHANNEL)))
+            while not stop.is_set():
+                self._catch_up(conn, None, None)
+                # Wake on the recorder's NOTIFY, or after idle_wait to notice `stop`.
+                for _ in listener.notifies(timeout=idle_wait, stop_after=1):
+                    pass
+
+    def start_in_thread(self, idle_wait: float = 1.0) -> "RunnerThread":
+        return RunnerThread(self, idle_wait)
+
+
+class RunnerThread:
+    """A runner following the log in a daemon thread; ``stop()`` ends it."""
+
+    def __init__(self, runner: ProjectionRunner, idle_wait: float = 1.0):
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=runner.run_forever,
+                                       args=(self.stop_event, idle_wait),
+                                       name="projections", daemon=True)
+        self.thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self.thread.is_alive()
+
+

@@ -1,0 +1,63 @@
+"""Workers: name, skills and the Stripe connected account payouts go to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from . import cursors
+from .base import Handlers, Projection
+from .rows import WorkerRow
+from .sqlq import by_id, columns, fetch, unique_ids
+from .store import Batch, Table
+
+WORKERS = Table("workers", ("id", "name", "skills", "stripe_account_id", "created_at",
+                            "version"), ("id",))
+handlers = Handlers()
+
+
+def _row(batch: Batch, event: Any) -> dict:
+    row = batch["workers"].get(event.originator_id)
+    row["version"] = event.originator_version
+    batch["workers"].changed(row)
+    return row
+
+
+@handlers.on("WorkerRegistered")
+def registered(batch: Batch, event: Any) -> None:
+    batch["workers"].put(dict(
+        id=event.originator_id, name=event.name, skills=list(event.skills),
+        stripe_account_id=None, created_at=event.timestamp, version=event.originator_version))
+
+
+@handlers.on("WorkerSkillsChanged")
+def skills_changed(batch: Batch, event: Any) -> None:
+    _row(batch, event)["skills"] = list(event.skills)
+
+
+@handlers.on("WorkerPayoutAccountLinked")
+def account_linked(batch: Batch, event: Any) -> None:
+    _row(batch, event)["stripe_account_id"] = event.account_id
+
+
+def _preload(batch: Batch, events: list[tuple[str, Any]]) -> None:
+    batch["workers"].preload(e.originator_id for kind, e in events
+                             if kind != "WorkerRegistered")
+
+
+PROJECTION = Projection("workers", [WORKERS], [handlers], preload=_preload)
+
+# --- queries ----------------------------------------------------------------------------
+_COLUMNS = columns(WorkerRow.__dataclass_fields__.keys() - {"cursor"})
+
+
+def _make(row: dict) -> WorkerRow:
+    return WorkerRow(**row, cursor=cursors.encode(row["created_at"], row["id"]))
+
+
+def by_ids(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, WorkerRow]:
+    return by_id(fetch(conn, f"SELECT {_COLUMNS} FROM workers WHERE id = ANY(%s)",
+                       (unique_ids(ids),), _make))
