@@ -22,3 +22,10 @@ def build_marketplace(database: Database, clock: Callable[[], datetime] = utc_no
     """The event-sourced application on ``database`` (its tables are created if missing)."""
     settings = {**database.eventsourcing_env(), **POOL, **env}
     return Marketplace(env=settings, clock=clock)
+
+
+def build_read_models(database: Database):
+    """The query API over the projections' tables (its own small connection pool)."""
+    from .projections.reads import ReadModels
+
+    return ReadModels.from_database(database)

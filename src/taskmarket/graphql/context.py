@@ -14,6 +14,7 @@ from strawberry.types import Info
 from ..application import Marketplace
 from ..domain import DomainError
 from .auth import Viewer
+from .errors import ClientError
 
 BatchLookup = Callable[[list[UUID]], Mapping[UUID, Any]]
 
@@ -81,8 +82,12 @@ class Context:
         return self.services.reads
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run a blocking read or command off the event loop."""
-        return await run_in_threadpool(fn, *args)
+        """Run a blocking read off the event loop; bad input (a malformed cursor) is the
+        client's error, not ours."""
+        try:
+            return await run_in_threadpool(fn, *args)
+        except DomainError as error:
+            raise ClientError(error.message, error.code) from None
 
     def need_viewer(self) -> Viewer:
         if self.viewer is None:  # the transport refuses such requests before this
