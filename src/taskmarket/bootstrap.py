@@ -29,3 +29,12 @@ def build_read_models(database: Database):
     from .projections.reads import ReadModels
 
     return ReadModels.from_database(database)
+
+
+def start_projections(database: Database, marketplace: Marketplace | None = None,
+                      names: list[str] | None = None):
+    """Keep the read models up to date in a background thread; ``.stop()`` ends it."""
+    from .projections.runner import ProjectionRunner
+
+    mapper = marketplace.mapper if marketplace is not None else None
+    return ProjectionRunner(database, names, mapper=mapper).start_in_thread()
