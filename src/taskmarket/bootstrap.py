@@ -8,6 +8,9 @@ from datetime import datetime
 from .application import Marketplace
 from .clock import utc_now
 from .database import Database
+from .settings import Settings
+from .webhooks.records import WebhookRecords
+from .workers.routing import event_store_candidates
 
 POOL = {
     "POSTGRES_POOL_SIZE": "8",
@@ -21,7 +24,25 @@ def build_marketplace(database: Database, clock: Callable[[], datetime] = utc_no
                       **env: str) -> Marketplace:
     """The event-sourced application on ``database`` (its tables are created if missing)."""
     settings = {**database.eventsourcing_env(), **POOL, **env}
-    return Marketplace(env=settings, clock=clock)
+    marketplace = Marketplace(env=settings, clock=clock)
+    marketplace.task_candidates = event_store_candidates(marketplace)
+    marketplace.webhook_records = WebhookRecords(database)
+    return marketplace
+
+
+def build_broker(database: Database, redis_url: str | None = None):
+    """Dramatiq's broker: Redis when configured, else the queue in PostgreSQL."""
+    from .workers.broker import build_broker as build
+
+    return build(database, redis_url)
+
+
+def build_stripe(settings: Settings, *, start_emulator: bool):
+    """The Stripe gateway (real with STRIPE_API_KEY, else the emulator) and webhook secret."""
+    from .workers.runtime import connect_stripe
+
+    return connect_stripe(settings.stripe_api_key, settings.stripe_webhook_secret,
+                          settings.data_dir, start_emulator=start_emulator)
 
 
 def build_read_models(database: Database):

@@ -1,4 +1,4 @@
-"""The ASGI application: health checks now; the GraphQL issue mounts /graphql here."""
+"""The ASGI application: /graphql (HTTP and WebSocket), health, readiness and metrics."""
 
 from __future__ import annotations
 
@@ -6,19 +6,47 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route, WebSocketRoute
 
 from .application import Marketplace
 from .database import Database
+from .graphql.context import Services
+from .graphql.limits import BodySizeLimit, allowed_origins
+from .graphql.schema import schema
+from .graphql.view import GraphQLView
+from .logs import RequestIdMiddleware
+from .ops import metrics_endpoint, readyz_endpoint
+from .stripe_webhook import stripe_webhook
 
 
-def create_app(database: Database, marketplace: Marketplace) -> Starlette:
+def create_app(database: Database, marketplace: Marketplace, reads=None) -> Starlette:
     async def healthz(request: Request) -> JSONResponse:
         ok = await run_in_threadpool(database.ping)
         return JSONResponse({"status": "ok" if ok else "database unreachable"},
                             status_code=200 if ok else 503)
 
-    app = Starlette(routes=[Route("/healthz", healthz)])
+    if reads is None:
+        from .bootstrap import build_read_models
+        reads = build_read_models(database)
+    graphql = GraphQLView(schema, Services(marketplace, reads))
+    origins = allowed_origins()
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+                   allow_headers=["authorization", "content-type", "x-request-id"]),
+        Middleware(BodySizeLimit),
+    ]
+    app = Starlette(middleware=middleware, routes=[
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/readyz", readyz_endpoint(reads)),
+        Route("/metrics", metrics_endpoint(reads)),
+        Route("/healthz", healthz),
+        Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
+    ])
     app.state.database = database
     app.state.marketplace = marketplace
+    app.state.reads = reads
     return app

@@ -1,0 +1,148 @@
+"""Dramatiq actors: small, idempotent, given IDs only.
+
+``register_actors(broker, services)`` binds them to one broker (set up first) and to the
+services they use, so a process can hold exactly the broker it was configured with.
+Retries use Dramatiq's exponential backoff with jitter; a message that runs out of retries
+is not lost work: the sweeper sends it again while the payout or lease is still owed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+import dramatiq
+
+from ..application import Marketplace
+from ..domain import DomainError, PayoutStatus
+from .schedule import PAY, WorkStore
+from .stripe_gateway import StripeGateway, TransferFailed
+
+log = logging.getLogger(__name__)
+
+NO_PAYOUT_ACCOUNT = "NO_PAYOUT_ACCOUNT"
+# Past this age an idempotency key may have expired at Stripe (they keep them >= 24 h),
+# so the transfer group is searched before paying again.
+LOOKUP_AFTER = timedelta(hours=12)
+QUEUE = "taskmarket"
+
+
+class RetryableFailure(Exception):
+    """Raised to make Dramatiq retry the message with backoff."""
+
+
+@dataclass
+class Services:
+    marketplace: Marketplace
+    gateway: StripeGateway
+    work: WorkStore
+
+
+class PayoutWorker:
+    """What paying one payout means; kept apart from Dramatiq for clarity and tests."""
+
+    def __init__(self, services: Services):
+        self.app = services.marketplace
+        self.gateway = services.gateway
+        self.work = services.work
+
+    def pay(self, payout_id: UUID) -> str:
+        """Pay the payout once. Returns what happened (for logs and tests)."""
+        self.work.touch(PAY, payout_id)
+        payout = self.app.get_payout(payout_id)
+        if payout.status != PayoutStatus.REQUESTED:
+            return payout.status.value
+        account = self.app.get_worker(payout.worker_id).stripe_account_id
+        if not account:
+            # Waits for link_payout_account; the dispatcher sends it again then.
+            if payout.failure_reason != NO_PAYOUT_ACCOUNT:
+                self._record_failure(payout_id, TransferFailed(NO_PAYOUT_ACCOUNT, True))
+            return NO_PAYOUT_ACCOUNT
+        try:
+            transfer_id = None
+            if self._should_look_up(payout):
+                transfer_id = self.gateway.find_transfer(payout)
+            if transfer_id is None:
+                transfer_id = self.gateway.create_transfer(payout, account)
+                self.after_transfer_created(payout_id, transfer_id)
+        except TransferFailed as failure:
+            self._record_failure(payout_id, failure)
+            if failure.retryable:
+                raise RetryableFailure(str(failure)) from failure
+            return "FAILED"
+        self.app.record_payout_paid(payout_id, transfer_id)
+        return "PAID"
+
+    def after_transfer_created(self, payout_id: UUID, transfer_id: str) -> None:
+        """The riskiest instant: paid at Stripe, not yet recorded (a hook for crash tests)."""
+
+    def _should_look_up(self, payout) -> bool:
+        old = self.app.clock() - payout.requested_at > LOOKUP_AFTER
+        return old or payout.attempts > 0 or payout.retries > 0
+
+    def _record_failure(self, payout_id: UUID, failure: TransferFailed) -> None:
+        try:
+            self.app.record_payout_failure(payout_id, failure.reason, failure.retryable)
+        except DomainError as error:
+            if error.code != "ALREADY_PAID":  # a concurrent attempt won: nothing to record
+                raise
+
+
+@dataclass
+class Actors:
+    pay_payout: dramatiq.Actor
+    expire_claim: dramatiq.Actor
+    auto_approve: dramatiq.Actor
+
+
+def _delay_ms(app: Marketplace, due) -> int:
+    return max(0, int((due - app.clock()).total_seconds() * 1000) + 1)
+
+
+def register_actors(broker: dramatiq.Broker, services: Services,
+                    payout_worker: PayoutWorker | None = None) -> Actors:
+    """Declare the actors on ``broker``, bound to ``services``."""
+    app = services.marketplace
+    payouts = payout_worker or PayoutWorker(services)
+
+    def pay_payout(payout_id: str) -> None:
+        outcome = payouts.pay(UUID(payout_id))
+        log.info("payout %s: %s", payout_id, outcome)
+
+    def expire_claim(task_id: str, claim_id: str) -> None:
+        task = app.get_task(UUID(task_id))
+        claim = task.get_claim(UUID(claim_id))
+        if app.expire_claim(task.id, claim.id):
+            log.info("claim %s of task %s expired", claim_id, task_id)
+        elif claim.status.value == "ACTIVE" and app.clock() < claim.expires_at:
+            # Early (clock skew, or a lease renewed by a revision): come back when it is due.
+            actors.expire_claim.send_with_options(
+                args=(task_id, claim_id), delay=_delay_ms(app, claim.expires_at))
+
+    def auto_approve(task_id: str, submission_id: str) -> None:
+        task = app.get_task(UUID(task_id))
+        submission = task.submissions.get(UUID(submission_id))
+        if submission is None or task.auto_approve_after_seconds is None:
+            return
+        due = submission.submitted_at + timedelta(seconds=task.auto_approve_after_seconds)
+        if app.auto_approve(task.id, submission.id):
+            log.info("submission %s auto-approved", submission_id)
+        elif submission.status.value == "PENDING_REVIEW" and app.clock() < due:
+            actors.auto_approve.send_with_options(args=(task_id, submission_id),
+                                                  delay=_delay_ms(app, due))
+
+    # A domain error (no such task, ...) will not heal by waiting: no retry for it.
+    common = dict(broker=broker, queue_name=QUEUE, time_limit=60_000, min_backoff=100,
+                  max_backoff=30_000, throws=(DomainError,))
+    actors = Actors(
+        pay_payout=dramatiq.actor(pay_payout, actor_name="pay_payout", max_retries=20,
+                                  **common),
+        expire_claim=dramatiq.actor(expire_claim, actor_name="expire_claim", max_retries=10,
+                                    **common),
+        auto_approve=dramatiq.actor(auto_approve, actor_name="auto_approve", max_retries=10,
+                                    **common),
+    )
+    return actors
+

@@ -1,0 +1,155 @@
+"""The outbox: follows the event log and sends the Dramatiq messages its events call for.
+
+At least once: a batch's messages are sent first, then its ``scheduled_work`` rows and the
+position are written in one transaction. A crash in between sends them again on restart,
+which the idempotent actors absorb. Only one dispatcher runs at a time (advisory lock).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from ..application import Marketplace
+from ..database import Database
+from ..domain import Payout, Task, Worker
+from .actors import Actors
+from .schedule import AUTO_APPROVE, EXPIRE, PAY, Done, Work, WorkStore
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = "taskmarket-dispatcher"
+
+
+def _topic(event_class: type) -> str:
+    return get_topic(event_class)
+
+
+class Dispatcher:
+    def __init__(self, marketplace: Marketplace, work: WorkStore, actors: Actors,
+                 batch_size: int = 500):
+        self.app = marketplace
+        self.work = work
+        self.actors = actors
+        self.batch_size = batch_size
+        self.handlers = {
+            _topic(Payout.Requested): self._payout_requested,
+            _topic(Payout.Retried): self._payout_retried,
+            _topic(Payout.Paid): self._payout_settled,
+            _topic(Payout.Failed): self._payout_failed,
+            _topic(Worker.PayoutAccountLinked): self._account_linked,
+            _topic(Task.Claimed): self._lease_started,
+            _topic(Task.RevisionRequested): self._revision_requested,
+            _topic(Task.ClaimExpired): self._lease_ended,
+            _topic(Task.ClaimReleased): self._lease_ended,
+            _topic(Task.WorkSubmitted): self._work_submitted,
+            _topic(Task.SubmissionAccepted): self._reviewed,
+            _topic(Task.SubmissionRejected): self._reviewed,
+        }
+
+    # --- one batch ----------------------------------------------------------------
+    def run_once(self) -> int:
+        """Handle the next batch of the log; how many events it read."""
+        position = self.work.position()
+        notifications = self.app.recorder.select_notifications(
+            position, self.batch_size, inclusive_of_start=False)
+        if not notifications:
+            return 0
+        self._changes: list[Work | Done] = []
+        self._owed: dict[tuple[str, UUID], Work | None] = {}
+        self._extra_payouts: set[UUID] = set()
+        for notification in notifications:
+            handler = self.handlers.get(notification.topic)
+            if handler is not None:
+                handler(notification.originator_id, self.app.mapper.to_domain_event(notification))
+        self._send()
+        self.work.record(self._changes, notifications[-1].id)
+        return len(notifications)
+
+    def _send(self) -> None:
+        owed = [work for work in self._owed.values() if work is not None]
+        payouts = {work.subject_id for work in owed if work.kind == PAY} | self._extra_payouts
+        for payout_id in payouts:
+            self.actors.pay_payout.send(str(payout_id))
+        for work in owed:
+            if work.kind != PAY:
+                send_work(self.actors, work, self.app.clock())
+
+    def _owe(self, work: Work) -> None:
+        self._changes.append(work)
+        self._owed[(work.kind, work.subject_id)] = work
+
+    def _settle(self, kind: str, subject_id: UUID) -> None:
+        self._changes.append(Done(kind, subject_id))
+        self._owed[(kind, subject_id)] = None
+
+    # --- handlers -----------------------------------------------------------------
+    def _payout_requested(self, payout_id: UUID, event) -> None:
+        self._owe(Work(PAY, payout_id, payout_id, event.requested_at, event.worker_id))
+
+    def _payout_retried(self, payout_id: UUID, event) -> None:
+        payout = self.app.get_payout(payout_id)
+        self._owe(Work(PAY, payout_id, payout_id, event.timestamp, payout.worker_id))
+
+    def _payout_settled(self, payout_id: UUID, event) -> None:
+        self._settle(PAY, payout_id)
+
+    def _payout_failed(self, payout_id: UUID, event) -> None:
+        if not event.retryable:
+            self._settle(PAY, payout_id)
+
+    def _account_linked(self, worker_id: UUID, event) -> None:
+        self._extra_payouts.update(self.work.pending_payouts_of(worker_id))
+
+    def _lease_started(self, task_id: UUID, event) -> None:
+        self._owe(Work(EXPIRE, event.claim_id, task_id, event.expires_at))
+
+    def _revision_requested(self, task_id: UUID, event) -> None:
+        self._settle(AUTO_APPROVE, event.submission_id)
+        self._owe(Work(EXPIRE, event.claim_id, task_id, event.expires_at))
+
+    def _lease_ended(self, task_id: UUID, event) -> None:
+        self._settle(EXPIRE, event.claim_id)
+
+    def _work_submitted(self, task_id: UUID, event) -> None:
+        self._settle(EXPIRE, event.claim_id)
+        delay = self.app.get_task(task_id).auto_approve_after_seconds
+        if delay is not None:
+            due = event.submitted_at + timedelta(seconds=delay)
+            self._owe(Work(AUTO_APPROVE, event.submission_id, task_id, due))
+
+    def _reviewed(self, task_id: UUID, event) -> None:
+        self._settle(AUTO_APPROVE, event.submission_id)
+
+    # --- running ------------------------------------------------------------------
+    def run(self, database: Database, stop: threading.Event, idle_seconds: float = 0.05) -> None:
+        """Follow the log until ``stop`` is set, while holding the dispatcher lock."""
+        with database.connect(autocommit=True) as lock_conn:
+            while not stop.is_set():
+                locked = lock_conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))",
+                                           (LOCK_KEY,)).fetchone()[0]
+                if locked:
+                    break
+                stop.wait(1.0)  # another dispatcher is the leader; stand by
+            while not stop.is_set():
+                try:
+                    if self.run_once() < self.batch_size:
+                        stop.wait(idle_seconds)
+                except Exception:
+                    log.exception("dispatcher batch failed; trying again")
+                    stop.wait(1.0)
+
+
+def send_work(actors: Actors, work: Work, now: datetime) -> None:
+    """Send the message that does ``work``, delayed until it is due."""
+    if work.kind == PAY:
+        actors.pay_payout.send(str(work.subject_id))
+        return
+    delay = max(0, int((work.due_at - now).total_seconds() * 1000) + 1)
+    args = (str(work.aggregate_id), str(work.subject_id))
+    actor = actors.expire_claim if work.kind == EXPIRE else actors.auto_approve
+    actor.send_with_options(args=args, delay=delay or None)

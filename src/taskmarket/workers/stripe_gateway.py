@@ -1,0 +1,115 @@
+"""The Stripe edge: transfers for payouts through the official SDK, errors classified.
+
+Retries are ours (Dramatiq with backoff), so the SDK's own network retries are off: every
+attempt shows up in the payout's history. Every create carries the payout's idempotency
+key, so a retry after a lost response gets the transfer Stripe already made.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import stripe
+
+from ..domain import Payout
+
+log = logging.getLogger(__name__)
+
+EMULATOR_API_KEY = "sk_test_taskmarket_emulator"
+TIMEOUT_SECONDS = 20.0
+# Stripe error codes that no retry can fix; finance has to act (retryPayout after a fix).
+PERMANENT_CODES = {
+    "account_invalid", "balance_insufficient", "resource_missing", "amount_too_small",
+    "amount_too_large", "transfers_not_allowed", "parameter_invalid_integer",
+    "invalid_currency",
+}
+
+
+@dataclass
+class TransferFailed(Exception):
+    """A transfer attempt that did not produce a transfer."""
+
+    reason: str
+    retryable: bool
+
+    def __str__(self) -> str:
+        kind = "retryable" if self.retryable else "permanent"
+        return f"{kind}: {self.reason}"
+
+
+def transfer_group(payout: Payout) -> str:
+    """Stripe's grouping key: the task for submission payouts, the payout itself for bonuses."""
+    return str(payout.task_id or payout.id)
+
+
+def classify(error: stripe.StripeError) -> TransferFailed:
+    """Map an SDK error to a failure reason and whether trying again can help."""
+    code = getattr(error, "code", None) or ""
+    message = getattr(error, "user_message", None) or str(error)
+    if isinstance(error, stripe.APIConnectionError):
+        return TransferFailed(f"NETWORK_ERROR: {message}"[:500], True)
+    if isinstance(error, stripe.RateLimitError):
+        return TransferFailed("RATE_LIMITED", True)
+    if isinstance(error, stripe.IdempotencyError):
+        # 409: a request with this key is still running at Stripe; 400: the key was used
+        # with other parameters, which only a new key (a finance retry) resolves.
+        return TransferFailed("IDEMPOTENCY_CONFLICT", error.http_status == 409)
+    status = error.http_status or 0
+    if status >= 500 or isinstance(error, stripe.APIError):
+        return TransferFailed(f"STRIPE_UNAVAILABLE: HTTP {status}", True)
+    if isinstance(error, (stripe.AuthenticationError, stripe.PermissionError)):
+        # Our configuration, not the worker's account: pay once the key is fixed.
+        return TransferFailed(f"STRIPE_AUTH: {message}"[:500], True)
+    if code in PERMANENT_CODES or status in (400, 402, 404):
+        return TransferFailed((code or "INVALID_REQUEST").upper() + f": {message}"[:400], False)
+    return TransferFailed(f"STRIPE_ERROR: HTTP {status} {message}"[:500], True)
+
+
+class StripeGateway:
+    """Creates and finds the transfer of a payout."""
+
+    def __init__(self, client: stripe.StripeClient):
+        self.client = client
+
+    @classmethod
+    def connect(cls, api_key: str | None, api_base: str | None = None,
+                timeout: float = TIMEOUT_SECONDS) -> "StripeGateway":
+        """The real Stripe with ``api_key``, or the emulator at ``api_base`` without one."""
+        if not api_key and not api_base:
+            raise ValueError("either STRIPE_API_KEY or an emulator address is required")
+        options = {"base_addresses": {"api": api_base}} if api_base else {}
+        client = stripe.StripeClient(
+            api_key or EMULATOR_API_KEY, max_network_retries=0,
+            http_client=stripe.RequestsClient(timeout=timeout), **options)
+        return cls(client)
+
+    def create_transfer(self, payout: Payout, destination: str) -> str:
+        """Pay ``payout`` into ``destination``; the transfer id. Raises TransferFailed."""
+        metadata = {"payout_id": str(payout.id), "kind": payout.kind}
+        if payout.submission_id:
+            metadata["submission_id"] = str(payout.submission_id)
+        params = {
+            "amount": payout.amount, "currency": payout.currency.lower(),
+            "destination": destination, "transfer_group": transfer_group(payout),
+            "metadata": metadata,
+        }
+        try:
+            transfer = self.client.v1.transfers.create(
+                params, options={"idempotency_key": payout.idempotency_key})
+        except stripe.StripeError as error:
+            raise classify(error) from error
+        return transfer.id
+
+    def find_transfer(self, payout: Payout) -> str | None:
+        """The transfer already made for ``payout`` (searched in its transfer group)."""
+        try:
+            page = self.client.v1.transfers.list(
+                {"transfer_group": transfer_group(payout), "limit": 100})
+            for transfer in page.auto_paging_iter():
+                metadata = transfer.metadata.to_dict() if transfer.metadata else {}
+                if metadata.get("payout_id") == str(payout.id):
+                    return transfer.id
+        except stripe.StripeError as error:
+            raise classify(error) from error
+        return None
