@@ -50,6 +50,9 @@ class MoneyInput:
     currency: str
 
 
+DEFAULT_CURRENCY = "USD"
+
+
 def forbidden_field(name: str) -> ClientError:
     return ClientError(f"your API key may not read {name}", "FORBIDDEN")
 
@@ -68,7 +71,8 @@ class Requester(Node):
     def _money(self, info: strawberry.Info, amount: int) -> Money:
         if not visibility.sees_requester_money(ctx(info).need_viewer(), self.requester_id):
             raise forbidden_field("this requester's balance")
-        return Money(amount=amount, currency=self.row.currency)
+        # A requester's currency is set by its first deposit; before that it holds nothing.
+        return Money(amount=amount, currency=self.row.currency or DEFAULT_CURRENCY)
 
     @strawberry.field(description="Funds available for new tasks (deposits minus escrow "
                       "minus refunds paid out).")

@@ -1,0 +1,196 @@
+"""A real server for end-to-end tests: uvicorn on a free loopback port, on the test's
+database, with the projections running, and a small GraphQL client over httpx."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from taskmarket.bootstrap import build_marketplace, build_read_models
+from taskmarket.domain import Role
+from taskmarket.projections.runner import ProjectionRunner
+from taskmarket.web import create_app
+
+
+@dataclass
+class Server:
+    url: str
+    admin_key: str
+    database: Any
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/graphql"
+
+
+class GraphQLClient:
+    """Speaks GraphQL over HTTP as a front end would."""
+
+    def __init__(self, server: Server):
+        self.server = server
+        self.http = httpx.Client(base_url=server.url, timeout=30)
+
+    def post(self, key: str | None, query: str, variables: dict | None = None,
+             **headers: str) -> httpx.Response:
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        return self.http.post("/graphql", json={"query": query, "variables": variables or {}},
+                              headers=headers)
+
+    def run(self, key: str | None, query: str, variables: dict | None = None) -> dict:
+        """The whole response body (data and errors) of a 200 answer."""
+        response = self.post(key, query, variables)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def data(self, key: str | None, query: str, variables: dict | None = None) -> dict:
+        body = self.run(key, query, variables)
+        assert not body.get("errors"), body["errors"]
+        return body["data"]
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def serve_in_thread(app) -> tuple[uvicorn.Server, threading.Thread, int]:
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                            ws="websockets-sansio", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        assert thread.is_alive(), "server thread died"
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return server, thread, port
+
+
+@pytest.fixture
+def server(database):
+    marketplace = build_marketplace(database)
+    reads = build_read_models(database)
+    projections = ProjectionRunner(database).start_in_thread(idle_wait=0.2)
+    app = create_app(database, marketplace, reads)
+    _, admin_key = marketplace.issue_api_key(Role.ADMIN, "e2e admin")
+    uv, thread, port = serve_in_thread(app)
+    yield Server(url=f"http://127.0.0.1:{port}", admin_key=admin_key, database=database)
+    uv.should_exit = True
+    thread.join(timeout=10)
+    projections.stop()
+    reads.close()
+    marketplace.close()
+
+
+@pytest.fixture
+def client(server):
+    api = GraphQLClient(server)
+    yield api
+    api.close()
+
+
+CREATE_REQUESTER = """mutation($name: String!) {
+  createRequester(input: {name: $name}) {
+    requester { id name balance { amount currency } } apiKey
+    userErrors { code field message } } }"""
+CREATE_WORKER = """mutation($name: String!, $skills: [String!]) {
+  createWorker(input: {name: $name, skills: $skills, stripeAccountId: "acct_e2e"}) {
+    worker { id name skills } apiKey userErrors { code field message } } }"""
+DEPOSIT = """mutation($id: ID!, $amount: Int!, $ref: String!) {
+  depositFunds(input: {requesterId: $id, amount: {amount: $amount, currency: "USD"},
+                       reference: $ref}) {
+    requester { balance { amount currency } escrow { amount } }
+    userErrors { code field message } } }"""
+POST_TASK = """mutation($title: String!, $reward: Int!, $slots: Int, $skills: [String!]) {
+  postTask(input: {title: $title, instructions: "label it", payload: {image: "a.png"},
+                   reward: {amount: $reward, currency: "USD"}, assignments: $slots,
+                   requiredSkills: $skills}) {
+    task { id title status openSlots assignments reward { amount currency }
+           requester { id name } }
+    userErrors { code field message } } }"""
+CLAIM = """mutation($task: ID!) { claimTask(input: {taskId: $task}) {
+  claim { id status task { id openSlots } worker { id } } userErrors { code field message } } }"""
+SUBMIT = """mutation($claim: ID!, $result: JSON!) {
+  submitWork(input: {claimId: $claim, result: $result}) {
+    submission { id status result claim { id status } } userErrors { code field message } } }"""
+REVIEW = """mutation($sub: ID!, $decision: ReviewDecision!) {
+  reviewSubmission(input: {submissionId: $sub, decision: $decision, feedback: "thanks"}) {
+    submission { id status feedback }
+    payout { id status amount { amount currency } worker { id } }
+    userErrors { code field message } } }"""
+
+
+@dataclass
+class Actor:
+    id: str
+    key: str
+
+
+class Market:
+    """Sets a market up through the API, as an operator's tooling would."""
+
+    def __init__(self, client: GraphQLClient, admin_key: str):
+        self.client = client
+        self.admin = admin_key
+
+    def requester(self, name: str = "Acme", deposit: int = 100_000) -> Actor:
+        made = self.client.data(self.admin, CREATE_REQUESTER, {"name": name})
+        made = made["createRequester"]
+        assert made["userErrors"] == []
+        actor = Actor(made["requester"]["id"], made["apiKey"])
+        if deposit:
+            paid = self.client.data(self.admin, DEPOSIT, {"id": actor.id, "amount": deposit,
+                                                          "ref": f"wire-{name}"})
+            assert paid["depositFunds"]["userErrors"] == []
+        return actor
+
+    def worker(self, name: str = "Wanda", skills: list[str] | None = None) -> Actor:
+        made = self.client.data(self.admin, CREATE_WORKER, {"name": name,
+                                                            "skills": skills or []})
+        made = made["createWorker"]
+        assert made["userErrors"] == []
+        return Actor(made["worker"]["id"], made["apiKey"])
+
+    def key(self, role: str, requester: Actor | None = None) -> str:
+        made = self.client.data(self.admin, """mutation($role: Role!, $req: ID) {
+          createApiKey(input: {role: $role, requesterId: $req, name: "k"}) {
+            apiKey userErrors { code } } }""", {"role": role,
+                                                "req": requester.id if requester else None})
+        assert made["createApiKey"]["userErrors"] == []
+        return made["createApiKey"]["apiKey"]
+
+    def task(self, requester: Actor, reward: int = 500, slots: int = 1,
+             skills: list[str] | None = None, title: str = "Label images") -> str:
+        posted = self.client.data(requester.key, POST_TASK, {
+            "title": title, "reward": reward, "slots": slots, "skills": skills or []})
+        assert posted["postTask"]["userErrors"] == []
+        return posted["postTask"]["task"]["id"]
+
+    def claim(self, worker: Actor, task_id: str) -> str:
+        claimed = self.client.data(worker.key, CLAIM, {"task": task_id})["claimTask"]
+        assert claimed["userErrors"] == [], claimed
+        return claimed["claim"]["id"]
+
+    def submit(self, worker: Actor, claim_id: str, result: Any = None) -> str:
+        done = self.client.data(worker.key, SUBMIT, {"claim": claim_id,
+                                                     "result": result or {"label": "cat"}})
+        assert done["submitWork"]["userErrors"] == [], done
+        return done["submitWork"]["submission"]["id"]
+
+    def review(self, requester: Actor, submission_id: str, decision: str = "ACCEPT") -> dict:
+        done = self.client.data(requester.key, REVIEW, {"sub": submission_id,
+                                                        "decision": decision})
+        assert done["reviewSubmission"]["userErrors"] == [], done
+        return done["reviewSubmission"]
+
+
+@pytest.fixture
+def market(client, server) -> Market:
+    return Market(client, server.admin_key)
