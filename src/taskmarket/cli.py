@@ -56,15 +56,20 @@ def main(log_level: str) -> None:
 @click.option("--workers/--no-workers", default=True, show_default=True,
               help="Run a Dramatiq worker in this process (off when `taskmarket worker` "
                    "processes do the work).")
-def serve(data_dir: Path, host: str, port: int, workers: bool) -> None:
+@click.option("--projections/--no-projections", "run_projections", default=True,
+              show_default=True, help="Keep the read models up to date in this process "
+                                      "(off when `taskmarket projections run` does it).")
+def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: bool) -> None:
     """Run the API server (starting the embedded PostgreSQL unless DATABASE_URL is set)."""
     import uvicorn
 
+    from .bootstrap import start_projections
     from .web import create_app
     from .workers.runtime import start_for_serve
 
     exit_on_sigterm()
     database, marketplace = open_services(data_dir)
+    projections = start_projections(database, marketplace) if run_projections else None
     app = create_app(database, marketplace)
     background, stripe_setup = start_for_serve(
         database, marketplace, Settings.from_env(data_dir), f"http://{host}:{port}",
@@ -75,6 +80,8 @@ def serve(data_dir: Path, host: str, port: int, workers: bool) -> None:
     finally:
         background.stop()
         stripe_setup.close()
+        if projections is not None:
+            projections.stop()
 
 
 @main.command("schema")
@@ -158,6 +165,10 @@ def create_key(data_dir: Path, role: str, name: str, requester_id: str | None,
     click.echo(f"key id: {key_id}")
     click.echo(secret)
 
+
+from .projections.commands import projections_group  # noqa: E402
+
+main.add_command(projections_group(data_dir_option, open_services))
 
 if __name__ == "__main__":
     main()

@@ -34,12 +34,11 @@ BATCH_SIZE = 5000
 
 
 def _mapper(database: Database) -> Any:
-    from ...bootstrap import build_marketplace
+    """The event store's mapper (transcoder), without opening a second connection pool."""
+    from ...application import Marketplace
 
-    app = build_marketplace(database, POSTGRES_POOL_SIZE="1", POSTGRES_MAX_OVERFLOW="0")
-    mapper = app.mapper
-    app.close()
-    return mapper
+    env = {**database.eventsourcing_env(), "PERSISTENCE_MODULE": "eventsourcing.popo"}
+    return Marketplace(env=env).mapper
 
 
 class ProjectionRunner:

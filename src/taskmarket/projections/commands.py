@@ -1,0 +1,87 @@
+"""`taskmarket projections status | rebuild [NAME...] | run [NAME...]`."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+
+def projections_group(data_dir_option: Callable, open_services: Callable) -> click.Group:
+    """The click group; takes the CLI's shared option and service opener (no import cycle)."""
+
+    @click.group("projections")
+    def projections() -> None:
+        """Read models: their positions, rebuilding them, keeping them up to date."""
+
+    def chosen(names: tuple[str, ...]):
+        from .registry import select
+
+        try:
+            return select(list(names))
+        except KeyError as error:
+            click.echo(f"error: {error.args[0]}", err=True)
+            raise SystemExit(2) from None
+
+    @projections.command("status")
+    @data_dir_option
+    def status(data_dir: Path) -> None:
+        """Each projection's position and how many events it lags behind the log."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from .tracking import head, positions
+
+        database, marketplace = open_services(data_dir)
+        marketplace.close()
+        with database.connect(autocommit=True) as conn:
+            reached, newest = positions(conn), head(conn)
+        table = Table("projection", "position", "lag", title=f"event store head: {newest}")
+        for name, position in reached.items():
+            table.add_row(name, str(position), str(max(0, newest - position)))
+        Console(width=100).print(table)
+
+    @projections.command("rebuild")
+    @click.argument("names", nargs=-1)
+    @data_dir_option
+    def rebuild(names: tuple[str, ...], data_dir: Path) -> None:
+        """Empty the projections' tables (all, or NAMES) and replay the whole log."""
+        from rich.progress import (
+            BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn,
+        )
+
+        from .runner import ProjectionRunner
+
+        selected = chosen(names)
+        database, marketplace = open_services(data_dir)
+        runner = ProjectionRunner(database, selected, mapper=marketplace.mapper)
+        marketplace.close()
+        with Progress(TextColumn("rebuilding"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn()) as bar:
+            task = bar.add_task("rebuild", total=None)
+            count = runner.rebuild(
+                progress=lambda reached, head: bar.update(task, completed=reached, total=head))
+        click.echo(f"rebuilt {', '.join(runner.names)} from {count} events")
+
+    @projections.command("run")
+    @click.argument("names", nargs=-1)
+    @data_dir_option
+    def run(names: tuple[str, ...], data_dir: Path) -> None:
+        """Keep the projections (all, or NAMES) up to date until SIGTERM or Ctrl-C."""
+        from .runner import ProjectionRunner
+
+        selected = chosen(names)
+        database, marketplace = open_services(data_dir)
+        runner = ProjectionRunner(database, selected, mapper=marketplace.mapper)
+        marketplace.close()
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        click.echo(f"following the log for {', '.join(runner.names)}")
+        runner.run_forever(stop)
+        click.echo("stopped")
+
+    return projections
