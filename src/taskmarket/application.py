@@ -221,10 +221,10 @@ class Marketplace(Application[UUID]):
                           decision: ReviewDecision | str, feedback: str | None = None
                           ) -> UUID | None:
         """Record a review; returns the payout an ACCEPT requested."""
+        decision = ReviewDecision.parse(decision)
         task = self.get_task(task_id)
-        refund = task.review(submission_id, requester_id, ReviewDecision(decision), feedback,
-                             self.clock())
-        if ReviewDecision(decision) == ReviewDecision.ACCEPT:
+        refund = task.review(submission_id, requester_id, decision, feedback, self.clock())
+        if decision == ReviewDecision.ACCEPT:
             return self._pay_for(task, submission_id)
         self._save_with_refund(task, refund)
         return None

@@ -224,6 +224,16 @@ def test_only_the_claims_worker_releases_it():
     ({"auto_approve_after_seconds": -5}, "autoApproveAfterSeconds"),
     ({"payload": {"x": object()}}, "payload"),
     ({"required_skills": ("vision", " ")}, "skills"),
+    ({"reward": Money(0, "USD")}, "reward"),
+    ({"reward": Money(-200, "USD")}, "reward"),
+    ({"reward": Money(1.5, "USD")}, "reward"),
+    ({"reward": Money(True, "USD")}, "reward"),
+    ({"reward": Money(200, "usd")}, "currency"),
+    ({"reward": Money(200, "XX")}, "currency"),
+    ({"reward": 200}, "reward"),
+    ({"reward": Money(10**10, "USD"), "assignments": 1000}, "reward"),
+    ({"instructions": None}, "instructions"),
+    ({"title": None}, "title"),
 ])
 def test_a_bad_task_spec_is_refused(change, field):
     spec = dict(title="Label cats", instructions="boxes", reward=Money(200, "USD"))
@@ -232,6 +242,12 @@ def test_a_bad_task_spec_is_refused(change, field):
         Task.post(REQUESTER, TaskSpec(**spec), T0)
     assert caught.value.code == "INVALID_INPUT"
     assert caught.value.field == [field]
+
+
+def test_a_review_decision_must_be_one_of_the_three():
+    task, _, _, submission = submitted_task()
+    assert code_of(task.review, submission, REQUESTER, "MAYBE", None, T0) == "INVALID_INPUT"
+    assert task.submissions[submission].status == SubmissionStatus.PENDING_REVIEW
 
 
 def test_a_submission_must_be_json():

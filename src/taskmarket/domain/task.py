@@ -19,12 +19,13 @@ from eventsourcing.domain import Aggregate, event
 from . import ids
 from .errors import DomainError, ensure
 from .fingerprint import fingerprint
-from .money import Money
+from .money import MAX_AMOUNT, Money
 from .worker import normalize_skills
 
 MAX_ASSIGNMENTS = 1000
 MAX_CLAIM_TIMEOUT = 7 * 24 * 3600
 MAX_JSON_BYTES = 256 * 1024
+MAX_ESCROW = MAX_AMOUNT
 
 
 class TaskStatus(str, enum.Enum):
@@ -52,6 +53,14 @@ class ReviewDecision(str, enum.Enum):
     ACCEPT = "ACCEPT"
     REJECT = "REJECT"
     REQUEST_REVISION = "REQUEST_REVISION"
+
+    @classmethod
+    def parse(cls, value: object) -> "ReviewDecision":
+        try:
+            return cls(value)
+        except ValueError:
+            raise DomainError("INVALID_INPUT", "decision is ACCEPT, REJECT or REQUEST_REVISION",
+                              ["decision"]) from None
 
 
 @dataclass
@@ -101,10 +110,14 @@ class TaskSpec:
     auto_approve_after_seconds: int | None = None
 
     def validate(self) -> "TaskSpec":
-        ensure(bool(self.title.strip()), "INVALID_INPUT", "title is required", ["title"])
+        ensure(isinstance(self.title, str) and bool(self.title.strip()), "INVALID_INPUT",
+               "title is required", ["title"])
+        ensure(isinstance(self.instructions, str), "INVALID_INPUT", "instructions must be text",
+               ["instructions"])
         ensure(len(self.title) <= 200, "INVALID_INPUT", "title is at most 200 characters",
                ["title"])
         check_positive_int(self.assignments, "assignments", MAX_ASSIGNMENTS)
+        self.check_reward()
         check_positive_int(self.claim_timeout_seconds, "claimTimeoutSeconds", MAX_CLAIM_TIMEOUT)
         if self.auto_approve_after_seconds is not None:
             check_positive_int(self.auto_approve_after_seconds, "autoApproveAfterSeconds",
@@ -112,6 +125,17 @@ class TaskSpec:
         check_json(self.payload, "payload")
         normalize_skills(list(self.required_skills))
         return self
+
+    def check_reward(self) -> None:
+        # A spec can carry a Money built without Money.of; a negative or zero reward would
+        # make posting credit the requester instead of reserving escrow.
+        ensure(isinstance(self.reward, Money), "INVALID_INPUT", "reward must be money",
+               ["reward"])
+        checked = Money.of(self.reward.amount, self.reward.currency, "reward")
+        ensure(checked == self.reward, "INVALID_INPUT",
+               "currency must be an upper-case ISO 4217 code", ["currency"])
+        ensure(checked.amount * self.assignments <= MAX_ESCROW, "INVALID_INPUT",
+               "reward × assignments is too large", ["reward"])
 
     def fingerprint(self) -> str:
         return fingerprint(
@@ -312,7 +336,7 @@ class Task(Aggregate):
                feedback: str | None, now: datetime) -> int:
         """Record a review. Returns slots to refund (a rejection on a cancelled task)."""
         submission = self.check_reviewable(submission_id, requester_id)
-        decision = ReviewDecision(decision)
+        decision = ReviewDecision.parse(decision)
         if decision == ReviewDecision.ACCEPT:
             self._accept(submission_id, feedback, automatic=False)
             return 0
