@@ -1,0 +1,130 @@
+"""Keeps each endpoint's delivery cursor row in step with the endpoint's events.
+
+Endpoint events are read straight from the event store (filtered by topic) and applied in
+log order, each batch in one transaction with the position reached (projection_positions
+row 'webhook_endpoints'). One process syncs at a time; the others skip the locked row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from eventsourcing.utils import get_topic
+
+from ..domain.ids import derived_id
+from ..domain.webhook import WebhookEndpoint as E
+
+NAME = "webhook_endpoints"
+EVENTS = (E.Created, E.Updated, E.SecretRotated, E.Disabled, E.Enabled, E.ReplayRequested,
+          E.RedeliveryRequested)
+TOPICS = [get_topic(cls) for cls in EVENTS]
+NOW = "clock_timestamp()"
+
+
+def sync_endpoints(app: Any, conn: psycopg.Connection, limit: int = 500) -> int:
+    """Apply endpoint events not applied yet; how many were applied."""
+    conn.execute("INSERT INTO projection_positions (name) VALUES (%s) "
+                 "ON CONFLICT DO NOTHING", (NAME,))
+    with conn.transaction():
+        row = conn.execute("SELECT position FROM projection_positions WHERE name = %s "
+                           "FOR UPDATE SKIP LOCKED", (NAME,)).fetchone()
+        if row is None:
+            return 0
+        notifications = app.recorder.select_notifications(
+            start=row[0], limit=limit, topics=TOPICS, inclusive_of_start=False)
+        for notification in notifications:
+            apply(conn, app.mapper.to_domain_event(notification), notification.id)
+        if notifications:
+            conn.execute("UPDATE projection_positions SET position = %s, updated_at = now() "
+                         "WHERE name = %s", (notifications[-1].id, NAME))
+        return len(notifications)
+
+
+def apply(conn: psycopg.Connection, event: Any, notification_id: int) -> None:
+    endpoint_id, version = event.originator_id, event.originator_version
+    if isinstance(event, E.Created):
+        _created(conn, endpoint_id, version, event, notification_id)
+        return
+    handler = HANDLERS[type(event)]
+    handler(conn, endpoint_id, event)
+    conn.execute("UPDATE webhook_endpoint_state SET version = %s WHERE endpoint_id = %s",
+                 (version, endpoint_id))
+
+
+def _created(conn, endpoint_id: UUID, version: int, event: Any, notification_id: int) -> None:
+    # Start after the events logged before the endpoint existed. If the event log lags
+    # behind the store, a few earlier events are delivered too: more, never fewer.
+    conn.execute("""
+        INSERT INTO webhook_endpoint_state (endpoint_id, requester_id, url, event_types,
+                                            secret_hash, enabled, cursor, version)
+        VALUES (%s, %s, %s, %s, %s, true,
+                (SELECT COALESCE(max(position), 0) FROM event_log
+                  WHERE notification_id < %s), %s)
+        ON CONFLICT (endpoint_id) DO NOTHING""",
+                 (endpoint_id, event.requester_id, event.url, list(event.event_types),
+                  event.secret_hash, notification_id, version))
+
+
+def _updated(conn, endpoint_id: UUID, event: Any) -> None:
+    conn.execute("UPDATE webhook_endpoint_state SET url = %s, event_types = %s "
+                 "WHERE endpoint_id = %s", (event.url, list(event.event_types), endpoint_id))
+
+
+def _secret_rotated(conn, endpoint_id: UUID, event: Any) -> None:
+    conn.execute("UPDATE webhook_endpoint_state SET secret_hash = %s WHERE endpoint_id = %s",
+                 (event.secret_hash, endpoint_id))
+
+
+def _disabled(conn, endpoint_id: UUID, event: Any) -> None:
+    conn.execute("UPDATE webhook_endpoint_state SET enabled = false, lease_owner = NULL, "
+                 "lease_until = NULL WHERE endpoint_id = %s", (endpoint_id,))
+    conn.execute("UPDATE webhook_deliveries SET next_attempt_at = NULL "
+                 "WHERE endpoint_id = %s AND NOT delivered", (endpoint_id,))
+
+
+def _enabled(conn, endpoint_id: UUID, event: Any) -> None:
+    # The cursor stays where it is: delivery resumes at the first undelivered event.
+    conn.execute(f"""
+        UPDATE webhook_endpoint_state SET enabled = true, consecutive_failures = 0,
+               failing_since = NULL, next_attempt_at = {NOW}
+         WHERE endpoint_id = %s""", (endpoint_id,))
+    conn.execute(f"""
+        UPDATE webhook_deliveries SET next_attempt_at = {NOW}
+         WHERE endpoint_id = %s AND NOT delivered AND (kind = 'redelivery' OR generation =
+               (SELECT generation FROM webhook_endpoint_state WHERE endpoint_id = %s))""",
+                 (endpoint_id, endpoint_id))
+
+
+def _replay_requested(conn, endpoint_id: UUID, event: Any) -> None:
+    # Never skip ahead: events not yet delivered before `after` are still owed.
+    conn.execute(f"""
+        UPDATE webhook_endpoint_state SET generation = generation + 1,
+               cursor = LEAST(cursor, %s), consecutive_failures = 0, failing_since = NULL,
+               next_attempt_at = {NOW}, lease_owner = NULL, lease_until = NULL
+         WHERE endpoint_id = %s""", (event.after, endpoint_id))
+    conn.execute("UPDATE webhook_deliveries SET next_attempt_at = NULL "
+                 "WHERE endpoint_id = %s AND kind = 'stream' AND NOT delivered", (endpoint_id,))
+
+
+def _redelivery_requested(conn, endpoint_id: UUID, event: Any) -> None:
+    conn.execute(f"""
+        INSERT INTO webhook_deliveries (id, endpoint_id, kind, redelivery, position,
+                                        event_id, event_type, next_attempt_at)
+        SELECT %s, endpoint_id, 'redelivery', %s, position, event_id, event_type, {NOW}
+          FROM webhook_deliveries WHERE id = %s AND endpoint_id = %s
+        ON CONFLICT DO NOTHING""",
+                 (redelivery_id(endpoint_id, event.redelivery), event.redelivery,
+                  event.delivery_id, endpoint_id))
+
+
+def redelivery_id(endpoint_id: UUID, number: int) -> UUID:
+    return derived_id("webhook-redelivery", endpoint_id, number)
+
+
+HANDLERS = {
+    E.Updated: _updated, E.SecretRotated: _secret_rotated, E.Disabled: _disabled,
+    E.Enabled: _enabled, E.ReplayRequested: _replay_requested,
+    E.RedeliveryRequested: _redelivery_requested,
+}
