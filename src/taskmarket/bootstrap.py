@@ -52,6 +52,15 @@ def build_read_models(database: Database):
     return ReadModels.from_database(database)
 
 
+def start_webhooks(database: Database, marketplace: Marketplace):
+    """Deliver webhooks from background threads; ``.stop()`` ends them."""
+    from .webhooks.engine import WebhookEngine
+
+    engine = WebhookEngine(database, marketplace)
+    engine.start()
+    return engine
+
+
 def start_projections(database: Database, marketplace: Marketplace | None = None,
                       names: list[str] | None = None):
     """Keep the read models up to date in a background thread; ``.stop()`` ends it."""

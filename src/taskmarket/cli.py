@@ -63,7 +63,7 @@ def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: 
     """Run the API server (starting the embedded PostgreSQL unless DATABASE_URL is set)."""
     import uvicorn
 
-    from .bootstrap import start_projections
+    from .bootstrap import start_projections, start_webhooks
     from .web import create_app
     from .workers.runtime import start_for_serve
 
@@ -75,9 +75,11 @@ def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: 
         database, marketplace, Settings.from_env(data_dir), f"http://{host}:{port}",
         run_worker=workers)
     app.state.stripe_webhook_secret = stripe_setup.webhook_secret
+    webhooks = start_webhooks(database, marketplace)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
+        webhooks.stop()
         background.stop()
         stripe_setup.close()
         if projections is not None:

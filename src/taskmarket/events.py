@@ -15,7 +15,9 @@ from typing import Any
 # Attributes every event has, or that only matter to the event store.
 _ENVELOPE = frozenset({"originator_id", "originator_version", "originator_topic", "timestamp"})
 # Secrets (and their hashes) never leave the event store.
-_PRIVATE = {"ApiKeyIssued": frozenset({"secret_hash"})}
+_PRIVATE = {"ApiKeyIssued": frozenset({"secret_hash"}),
+            "WebhookEndpointCreated": frozenset({"secret_hash"}),
+            "WebhookEndpointSecretRotated": frozenset({"secret_hash"})}
 
 
 def _qualname(topic_or_event: Any) -> str:

@@ -135,7 +135,7 @@ def run_worker_process(data_dir: Path, threads: int) -> None:
     """One `taskmarket worker` process: Dramatiq worker threads until SIGTERM/SIGINT."""
     import signal
 
-    from ..bootstrap import build_broker, build_marketplace, build_stripe
+    from ..bootstrap import build_broker, build_marketplace, build_stripe, start_webhooks
     from ..database import open_database
     from ..settings import Settings
 
@@ -146,10 +146,12 @@ def run_worker_process(data_dir: Path, threads: int) -> None:
     broker = build_broker(database, settings.redis_url)
     background = start_background(database, marketplace, broker, stripe_setup.gateway,
                                   dispatch=False, worker_threads=threads)
+    webhooks = start_webhooks(database, marketplace)  # more senders; leases keep order
     done = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: done.set())
     log.info("worker process %d running %d threads", os.getpid(), threads)
     done.wait()
+    webhooks.stop()
     background.stop()
     marketplace.close()
