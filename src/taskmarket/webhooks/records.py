@@ -20,3 +20,12 @@ class WebhookRecords:
         with self.database.connect() as conn:
             found = store.delivery(conn, delivery_id)
         return found.endpoint_id if found else None
+
+    def deliveries(self, endpoint_id: UUID, first: int,
+                   before_seq: int | None) -> list[store.Delivery]:
+        with self.database.connect() as conn:
+            return store.deliveries(conn, endpoint_id, first, before_seq)
+
+    def delivery(self, delivery_id: UUID) -> store.Delivery | None:
+        with self.database.connect() as conn:
+            return store.delivery(conn, delivery_id)

@@ -58,6 +58,7 @@ class Delivery:
     next_attempt_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    cursor: str = ""  # set by list queries' callers: an opaque keyset cursor
 
 
 NOW = "clock_timestamp()"

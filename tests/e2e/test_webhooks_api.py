@@ -1,0 +1,158 @@
+"""Webhooks through the GraphQL API: a requester registers a receiver, sees the delivery log,
+replays, redelivers, switches the endpoint off and on and rotates its secret."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
+from webhook_harness import Receiver, wait_until  # noqa: E402
+
+from taskmarket.bootstrap import build_marketplace  # noqa: E402
+from taskmarket.webhooks.engine import WebhookEngine  # noqa: E402
+from taskmarket.webhooks.policy import DeliveryPolicy  # noqa: E402
+
+CREATE = """mutation($url: String!, $types: [String!], $req: ID) {
+  createWebhookEndpoint(input: {url: $url, eventTypes: $types, requesterId: $req}) {
+    endpoint { id url eventTypes enabled disabledReason } secret
+    userErrors { code field message } } }"""
+DELIVERIES = """query($id: ID!, $first: Int, $after: String) {
+  webhookDeliveries(endpointId: $id, first: $first, after: $after) {
+    edges { cursor node { id eventId position attempts lastStatusCode delivered
+                          nextAttemptAt latencyMs eventType redelivery } }
+    pageInfo { hasNextPage endCursor } } }"""
+REPLAY = """mutation($id: ID!, $after: String!) {
+  replayWebhookEndpoint(input: {endpointId: $id, after: $after}) {
+    endpoint { id } userErrors { code field } } }"""
+REDELIVER = """mutation($id: ID!) { redeliverWebhook(input: {deliveryId: $id}) {
+    endpoint { id } userErrors { code field } } }"""
+DISABLE = """mutation($id: ID!) {
+  disableWebhookEndpoint(input: {endpointId: $id, reason: "maintenance"}) {
+    endpoint { enabled disabledReason } userErrors { code } } }"""
+ENABLE = """mutation($id: ID!) { enableWebhookEndpoint(input: {endpointId: $id}) {
+    endpoint { enabled disabledReason } userErrors { code } } }"""
+ROTATE = """mutation($id: ID!) { rotateWebhookSecret(input: {endpointId: $id}) {
+    secret endpoint { id } userErrors { code } } }"""
+UPDATE = """mutation($id: ID!, $types: [String!]) {
+  updateWebhookEndpoint(input: {endpointId: $id, eventTypes: $types}) {
+    endpoint { eventTypes } userErrors { code field } } }"""
+NODE = """query($id: ID!) { node(id: $id) { id ... on WebhookEndpoint { url enabled } } }"""
+
+
+@pytest.fixture
+def receiver():
+    started = Receiver().start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def engine(server, monkeypatch):
+    monkeypatch.setenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", "1")
+    marketplace = build_marketplace(server.database)
+    made = WebhookEngine(server.database, marketplace, DeliveryPolicy.from_env(
+        base_delay=0.02, max_delay=0.1, poll_interval=0.02, workers=2))
+    made.start()
+    yield made
+    made.stop()
+    marketplace.close()
+
+
+def test_a_requester_runs_its_webhook_through_the_api(client, market, receiver, engine):
+    acme = market.requester("Acme")
+    made = client.data(acme.key, CREATE, {"url": receiver.url})["createWebhookEndpoint"]
+    assert made["userErrors"] == [] and made["secret"].startswith("whsec_")
+    endpoint = made["endpoint"]
+    assert (endpoint["url"], endpoint["enabled"], endpoint["eventTypes"]) == (
+        receiver.url, True, [])
+    receiver.secret = made["secret"]
+
+    market.task(acme)
+    market.task(acme)
+    wait_until(lambda: len(receiver.events()) == 4)
+    page = client.data(acme.key, DELIVERIES, {"id": endpoint["id"], "first": 3})
+    edges = page["webhookDeliveries"]["edges"]
+    assert page["webhookDeliveries"]["pageInfo"]["hasNextPage"]
+    nodes = [edge["node"] for edge in edges]
+    assert [n["position"] for n in nodes] == sorted((n["position"] for n in nodes),
+                                                    key=int, reverse=True)
+    assert all(n["attempts"] == 1 and n["lastStatusCode"] == 200 and n["delivered"]
+               and n["nextAttemptAt"] is None and n["latencyMs"] is not None for n in nodes)
+    rest = client.data(acme.key, DELIVERIES, {
+        "id": endpoint["id"], "first": 3,
+        "after": page["webhookDeliveries"]["pageInfo"]["endCursor"]})["webhookDeliveries"]
+    assert len(rest["edges"]) == 1 and not rest["pageInfo"]["hasNextPage"]
+    oldest = rest["edges"][0]["node"]
+    assert [r.event_id for r in receiver.events()][0] == oldest["eventId"]
+
+    after = nodes[-1]["position"]  # the second event: replay the two after it
+    replay = client.data(acme.key, REPLAY, {"id": endpoint["id"], "after": after})
+    assert replay["replayWebhookEndpoint"]["userErrors"] == []
+    wait_until(lambda: len(receiver.events()) == 6)
+    assert [r.position for r in receiver.events()[4:]] == [
+        int(n["position"]) for n in reversed(nodes[:2])]
+
+    again = client.data(acme.key, REDELIVER, {"id": oldest["id"]})["redeliverWebhook"]
+    assert again["userErrors"] == [] and again["endpoint"]["id"] == endpoint["id"]
+    wait_until(lambda: len(receiver.events()) == 7)
+    assert receiver.events()[-1].event_id == oldest["eventId"]
+    assert all(r.valid for r in receiver.events())
+
+    off = client.data(acme.key, DISABLE, {"id": endpoint["id"]})["disableWebhookEndpoint"]
+    assert off["endpoint"] == {"enabled": False, "disabledReason": "maintenance"}
+    on = client.data(acme.key, ENABLE, {"id": endpoint["id"]})["enableWebhookEndpoint"]
+    assert on["endpoint"] == {"enabled": True, "disabledReason": None}
+
+    rotated = client.data(acme.key, ROTATE, {"id": endpoint["id"]})["rotateWebhookSecret"]
+    assert rotated["secret"] != made["secret"] and rotated["userErrors"] == []
+    receiver.secret = rotated["secret"]
+    updated = client.data(acme.key, UPDATE, {"id": endpoint["id"], "types": ["TaskPosted"]})
+    assert updated["updateWebhookEndpoint"]["endpoint"]["eventTypes"] == ["TaskPosted"]
+    market.task(acme)
+    wait_until(lambda: len(receiver.events()) == 8)
+    assert receiver.events()[-1].type == "TaskPosted" and receiver.events()[-1].valid
+
+
+def test_only_the_owner_or_an_admin_can_see_and_manage_an_endpoint(client, market, receiver):
+    acme, rival = market.requester("Acme"), market.requester("Rival", deposit=0)
+    made = client.data(acme.key, CREATE, {"url": receiver.url})["createWebhookEndpoint"]
+    endpoint_id = made["endpoint"]["id"]
+
+    assert client.data(rival.key, NODE, {"id": endpoint_id})["node"] is None
+    assert client.data(acme.key, NODE, {"id": endpoint_id})["node"]["url"] == receiver.url
+    assert client.data(market.admin, NODE, {"id": endpoint_id})["node"]["enabled"]
+    refused = client.data(rival.key, DISABLE, {"id": endpoint_id})["disableWebhookEndpoint"]
+    assert refused["userErrors"] == [{"code": "NOT_FOUND"}]
+    body = client.run(rival.key, DELIVERIES, {"id": endpoint_id})
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+    worker = market.worker()
+    assert client.data(worker.key, CREATE, {"url": receiver.url})[
+        "createWebhookEndpoint"]["userErrors"][0]["code"] == "FORBIDDEN"
+    assert client.data(rival.key, CREATE, {"url": receiver.url, "req": acme.id})[
+        "createWebhookEndpoint"]["userErrors"][0]["code"] == "FORBIDDEN"
+    admin_without = client.data(market.admin, CREATE, {"url": receiver.url})
+    assert admin_without["createWebhookEndpoint"]["userErrors"][0]["field"] == ["requesterId"]
+    by_admin = client.data(market.admin, CREATE, {"url": receiver.url, "req": rival.id})
+    assert by_admin["createWebhookEndpoint"]["userErrors"] == []
+    partner = market.key("PARTNER", acme)
+    assert client.data(partner, CREATE, {"url": receiver.url})[
+        "createWebhookEndpoint"]["userErrors"] == []
+
+
+@pytest.mark.parametrize("url, types, field", [
+    ("ftp://partner.example/x", None, ["url"]),
+    ("not a url", None, ["url"]),
+    ("https://partner.example/x", ["TaskPosted", "NoSuchEvent"], ["eventTypes"]),
+    ("https://partner.example/x", ["ApiKeyIssued"], ["eventTypes"]),
+])
+def test_bad_endpoints_are_refused_and_nothing_is_written(client, market, url, types, field):
+    acme = market.requester("Acme", deposit=0)
+    made = client.data(acme.key, CREATE, {"url": url, "types": types})
+    payload = made["createWebhookEndpoint"]
+    assert payload["endpoint"] is None and payload["secret"] is None
+    assert payload["userErrors"][0]["code"] == "INVALID_INPUT"
+    assert payload["userErrors"][0]["field"] == field
