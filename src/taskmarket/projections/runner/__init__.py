@@ -13,6 +13,7 @@ is one whose insert rolled back — it never appears, and nothing waits for it.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -30,7 +31,8 @@ from ..tracking import EVENTS_CHANNEL, EVENTS_TABLE, head, lock_position, save_p
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (position reached by all, head) after each batch
-BATCH_SIZE = 5000
+# Events per transaction while catching up; the env override lets tests stop mid-way.
+BATCH_SIZE = int(os.environ.get("TASKMARKET_PROJECTION_BATCH", "5000"))
 
 
 def _mapper(database: Database) -> Any:
