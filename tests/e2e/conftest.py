@@ -12,9 +12,8 @@ import httpx
 import pytest
 import uvicorn
 
-from taskmarket.bootstrap import build_marketplace, build_read_models
+from taskmarket.bootstrap import build_marketplace, build_read_models, start_projections
 from taskmarket.domain import Role
-from taskmarket.projections.runner import ProjectionRunner
 from taskmarket.web import create_app
 
 
@@ -77,7 +76,7 @@ def serve_in_thread(app) -> tuple[uvicorn.Server, threading.Thread, int]:
 def server(database):
     marketplace = build_marketplace(database)
     reads = build_read_models(database)
-    projections = ProjectionRunner(database).start_in_thread(idle_wait=0.2)
+    projections = start_projections(database, marketplace)
     app = create_app(database, marketplace, reads)
     _, admin_key = marketplace.issue_api_key(Role.ADMIN, "e2e admin")
     uv, thread, port = serve_in_thread(app)

@@ -70,12 +70,13 @@ class Server:
         raise AssertionError(f"no answer on /healthz within {seconds} s")
 
     def stop(self) -> int:
+        """SIGTERM, then the exit status; the server's log is printed if the test fails."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=30)
-        finally:
-            self.process.stderr.close()
+        status = self.process.wait(timeout=30)
+        print(self.process.stderr.read().decode(errors="replace")[-4000:])
+        self.process.stderr.close()
+        return status
 
 
 def database_of(pgdata: Path) -> Database:

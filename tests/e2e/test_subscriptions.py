@@ -1,0 +1,142 @@
+"""The events subscription over graphql-transport-ws: replay, then live, in order."""
+
+import json
+import threading
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+EVENTS = """subscription($after: String, $types: [String!]) {
+  events(after: $after, types: $types) { position type aggregateId } }"""
+ADMIN_EVENTS = """query($after: String) { events(first: 100, after: $after) {
+  edges { node { position type aggregateId } } } }"""
+
+
+class Subscriber:
+    """A graphql-transport-ws client, as a partner integration would run one."""
+
+    def __init__(self, ws_url: str, key: str | None):
+        connection = connect(ws_url, subprotocols=["graphql-transport-ws"], open_timeout=10)
+        self.ws = connection.__enter__()  # closed by close(), which every test calls
+        payload = {"authorization": f"Bearer {key}"} if key else {}
+        self.ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+
+    def acknowledged(self) -> bool:
+        return json.loads(self.ws.recv(timeout=10))["type"] == "connection_ack"
+
+    def subscribe(self, query: str, variables: dict | None = None) -> None:
+        assert self.acknowledged()
+        self.ws.send(json.dumps({"id": "1", "type": "subscribe",
+                                 "payload": {"query": query, "variables": variables or {}}}))
+
+    def take(self, count: int) -> list[dict]:
+        got = []
+        while len(got) < count:
+            message = json.loads(self.ws.recv(timeout=15))
+            assert message["type"] == "next", message
+            assert "errors" not in message["payload"], message
+            got.append(message["payload"]["data"]["events"])
+        return got
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+def test_a_partner_receives_its_requesters_task_events_in_order(client, market, server):
+    acme, rival = market.requester("Acme"), market.requester("Rival")
+    partner = market.key("PARTNER", acme)
+    subscriber = Subscriber(server.ws_url, partner)
+    subscriber.subscribe(EVENTS)
+
+    worker = market.worker("w")
+    task = market.task(acme)
+    rival_task = market.task(rival)
+    market.review(acme, market.submit(worker, market.claim(worker, task)))
+    market.claim(worker, rival_task)
+
+    expected = client.data(partner, "{ events(first: 100) { edges { node { position type "
+                                    "aggregateId } } } }")["events"]["edges"]
+    expected = [edge["node"] for edge in expected]
+    received = subscriber.take(len(expected))
+    subscriber.close()
+
+    assert received == expected
+    assert [e["type"] for e in received] == [
+        "TaskPosted", "TaskClaimed", "TaskWorkSubmitted", "TaskSubmissionAccepted",
+        "TaskCompleted", "PayoutRequested"]
+    assert {e["aggregateId"] for e in received} >= {task}
+    assert rival_task not in {e["aggregateId"] for e in received}
+    positions = [int(e["position"]) for e in received]
+    assert positions == sorted(set(positions))
+
+
+def test_replay_then_live_has_no_gap_and_no_duplicate(client, market, server):
+    acme = market.requester("Acme", deposit=1_000_000)
+    for n in range(4):
+        market.task(acme, title=f"before {n}")
+    head = client.data(server.admin_key, ADMIN_EVENTS)["events"]["edges"]
+    start = head[2]["node"]["position"]
+
+    writer_done = threading.Event()
+
+    def keep_writing():
+        for n in range(12):
+            market.task(acme, title=f"during {n}")
+        writer_done.set()
+
+    subscriber = Subscriber(server.ws_url, server.admin_key)
+    writer = threading.Thread(target=keep_writing)
+    writer.start()  # live events arrive while the replay is still being read
+    subscriber.subscribe(EVENTS, {"after": start})
+    writer.join()
+    assert writer_done.is_set()
+
+    log = client.data(server.admin_key, ADMIN_EVENTS, {"after": start})["events"]["edges"]
+    expected = [edge["node"] for edge in log]
+    assert len(expected) > 12
+    received = subscriber.take(len(expected))
+    subscriber.close()
+    assert received == expected
+    positions = [int(e["position"]) for e in received]
+    assert positions == list(range(int(start) + 1, int(start) + 1 + len(positions)))
+
+
+def test_types_filter_the_stream(market, server):
+    acme = market.requester("Acme")
+    subscriber = Subscriber(server.ws_url, server.admin_key)
+    subscriber.subscribe(EVENTS, {"types": ["TaskPosted"]})
+    first, second = market.task(acme, title="one"), market.task(acme, title="two")
+    received = subscriber.take(2)
+    subscriber.close()
+    assert [(e["type"], e["aggregateId"]) for e in received] == [
+        ("TaskPosted", first), ("TaskPosted", second)]
+
+
+@pytest.mark.parametrize("key", [None, "tm_admin_not-a-real-key"])
+def test_a_socket_without_a_known_key_is_closed_with_4401(server, key):
+    subscriber = Subscriber(server.ws_url, key)
+    with pytest.raises(ConnectionClosed) as closed:
+        subscriber.ws.recv(timeout=10)
+    assert closed.value.rcvd.code == 4401
+
+
+def test_a_worker_may_not_subscribe_to_the_log(market, server):
+    worker = market.worker("w")
+    subscriber = Subscriber(server.ws_url, worker.key)
+    subscriber.subscribe(EVENTS)
+    message = json.loads(subscriber.ws.recv(timeout=10))
+    subscriber.close()
+    assert message["type"] in ("error", "next")
+    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_disconnecting_ends_the_subscription_and_the_server_carries_on(client, market, server):
+    subscriber = Subscriber(server.ws_url, server.admin_key)
+    subscriber.subscribe(EVENTS, {"types": ["RequesterCreated"]})
+    market.requester("Acme", deposit=0)
+    assert subscriber.take(1)[0]["type"] == "RequesterCreated"
+    subscriber.close()
+    assert client.http.get("/healthz").status_code == 200
+    market.requester("Later", deposit=0)
