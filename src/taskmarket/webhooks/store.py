@@ -159,17 +159,28 @@ def stream_delivery_id(endpoint_id: UUID, generation: int, position: int) -> UUI
     return derived_id("webhook-delivery", endpoint_id, generation, position)
 
 
-def open_stream_delivery(conn: psycopg.Connection, state: EndpointState,
-                         event: EventRow) -> UUID:
-    """The log row of this event in the endpoint's current stream (created once)."""
-    delivery_id = stream_delivery_id(state.endpoint_id, state.generation, event.position)
-    conn.execute("""
-        INSERT INTO webhook_deliveries (id, endpoint_id, kind, generation, position,
-                                        event_id, event_type)
-        VALUES (%s, %s, 'stream', %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
-                 (delivery_id, state.endpoint_id, state.generation, event.position,
-                  event_id(event.position), event.type))
-    return delivery_id
+def record_stream_attempt(conn: psycopg.Connection, state: EndpointState, event: EventRow,
+                          delivery_id: UUID, status_code: int | None, latency_ms: int,
+                          error: str | None, delivered: bool, retry_in: float | None) -> None:
+    """Log one POST of an event of the endpoint's current stream (the row made once)."""
+    conn.execute(f"""
+        INSERT INTO webhook_deliveries AS d (id, endpoint_id, kind, generation, position,
+               event_id, event_type, attempts, last_status_code, latency_ms, last_error,
+               delivered, delivered_at, next_attempt_at)
+        VALUES (%(id)s, %(endpoint)s, 'stream', %(generation)s, %(position)s, %(event_id)s,
+                %(type)s, 1, %(status)s, %(latency)s, %(error)s, %(delivered)s,
+                CASE WHEN %(delivered)s THEN {NOW} END,
+                {NOW} + make_interval(secs => %(retry)s::float8))
+        ON CONFLICT (endpoint_id, generation, position) WHERE kind = 'stream' DO UPDATE
+           SET attempts = d.attempts + 1, last_status_code = EXCLUDED.last_status_code,
+               latency_ms = EXCLUDED.latency_ms, last_error = EXCLUDED.last_error,
+               delivered = d.delivered OR EXCLUDED.delivered,
+               delivered_at = COALESCE(d.delivered_at, EXCLUDED.delivered_at),
+               next_attempt_at = EXCLUDED.next_attempt_at, updated_at = {NOW}""",
+                 dict(id=delivery_id, endpoint=state.endpoint_id, generation=state.generation,
+                      position=event.position, event_id=event_id(event.position),
+                      type=event.type, status=status_code, latency=latency_ms, error=error,
+                      delivered=delivered, retry=retry_in))
 
 
 def record_attempt(conn: psycopg.Connection, delivery_id: UUID, status_code: int | None,
