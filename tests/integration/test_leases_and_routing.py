@@ -1,0 +1,150 @@
+"""Leases run out on their own, unreviewed work is approved on time, workers get work."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from uuid import UUID
+
+from workers_harness import (  # noqa: F401  (fixtures)
+    connected_account, emulator, funded_requester, pipeline, post, redis_url, wait_until,
+)
+
+from taskmarket.clock import utc_now
+from taskmarket.domain import PayoutStatus
+from taskmarket.domain.task import ClaimStatus, SubmissionStatus
+
+
+def test_a_lease_expires_without_traffic_and_its_slot_reopens(database, emulator):
+    with pipeline(database, emulator) as app:
+        requester = funded_requester(app)
+        task = post(app, requester, claim_timeout_seconds=1)
+        late, next_worker = app.register_worker("Late"), app.register_worker("Next")
+        claim = app.claim_task(task, late)
+        expires_at = app.get_task(task).claims[claim].expires_at
+
+        # Nobody touches the task; the lease must end within 2 s after it expires.
+        seconds_left = (expires_at + timedelta(seconds=2) - utc_now()).total_seconds()
+        wait_until(lambda: app.get_task(task).claims[claim].status == ClaimStatus.EXPIRED,
+                   timeout=seconds_left, message="the lease expired within 2 s")
+
+        assert app.get_task(task).open_slots == 1
+        assert app.claim_next_task(next_worker) is not None
+
+
+def test_a_lease_expires_through_the_redis_broker_too(database, emulator, redis_url):
+    with pipeline(database, emulator, redis_url=redis_url) as app:
+        requester = funded_requester(app)
+        task = post(app, requester, claim_timeout_seconds=1)
+        claim = app.claim_task(task, app.register_worker("Late"))
+        expires_at = app.get_task(task).claims[claim].expires_at
+        seconds_left = (expires_at + timedelta(seconds=2) - utc_now()).total_seconds()
+        wait_until(lambda: app.get_task(task).claims[claim].status == ClaimStatus.EXPIRED,
+                   timeout=seconds_left, message="the lease expired within 2 s")
+
+
+def test_unreviewed_work_is_auto_approved_after_the_delay_and_paid(database, emulator):
+    with pipeline(database, emulator) as app:
+        requester = funded_requester(app)
+        task = post(app, requester, auto_approve_after_seconds=1)
+        worker = app.register_worker("Ada", [], connected_account(emulator))
+        claim = app.claim_task(task, worker)
+        submission = app.submit_work(task, claim, worker, {"label": "cat"})
+
+        wait_until(lambda: app.get_task(task).submissions[submission].status
+                   == SubmissionStatus.ACCEPTED, timeout=5, message="auto-approved")
+        assert app.get_task(task).submissions[submission].submitted_at + timedelta(
+            seconds=1) <= utc_now()
+        wait_until(lambda: [t["amount"] for t in emulator.state.transfers()] == [250],
+                   timeout=5, message="the approved work is paid")
+
+
+def test_a_reviewed_submission_is_not_auto_approved(database, emulator):
+    with pipeline(database, emulator) as app:
+        requester = funded_requester(app)
+        task = post(app, requester, auto_approve_after_seconds=1)
+        worker = app.register_worker("Ada")
+        claim = app.claim_task(task, worker)
+        submission = app.submit_work(task, claim, worker, {"label": "dog"})
+        app.review_submission(task, submission, requester, "REJECT", "not a cat")
+
+        wait_until(lambda: utc_now() > app.get_task(task).submissions[submission]
+                   .submitted_at + timedelta(seconds=1.5), timeout=3)
+        assert app.get_task(task).submissions[submission].status == SubmissionStatus.REJECTED
+
+
+def test_claim_next_task_under_a_20_way_race_uses_every_slot_once(app):
+    requester = funded_requester(app)
+    tasks = [post(app, requester, assignments=4) for _ in range(5)]
+    workers = [app.register_worker(f"w{n}") for n in range(20)]
+    results, errors = {}, []
+    start = threading.Barrier(20)
+
+    def claim(worker):
+        start.wait()
+        try:
+            results[worker] = app.claim_next_task(worker)
+        except Exception as error:  # surfaced below
+            errors.append(error)
+
+    threads = [threading.Thread(target=claim, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert all(results[w] is not None for w in workers)  # 20 slots, 20 workers
+    claims = [results[w] for w in workers]
+    assert len({claim_id for _, claim_id in claims}) == 20
+    for task in tasks:
+        state = app.get_task(task)
+        assert state.open_slots == 0
+        holders = [c.worker_id for c in state.claims.values()
+                   if c.status == ClaimStatus.ACTIVE]
+        assert len(holders) == len(set(holders)) == 4
+    assert app.claim_next_task(app.register_worker("late")) is None
+
+
+def test_claim_next_task_takes_the_oldest_fitting_task_and_honours_skills(app):
+    requester = funded_requester(app)
+    oldest_any = post(app, requester)
+    audio = post(app, requester, required_skills=("audio",))
+    vision = post(app, requester, required_skills=("vision",))
+    seer = app.register_worker("Seer", ["vision"])
+
+    assert app.claim_next_task(seer, skill="Vision") == (vision, app.get_task(
+        vision).active_claim_of(seer).id)
+    assert app.claim_next_task(seer)[0] == oldest_any
+    assert app.claim_next_task(seer) is None  # audio needs a skill Seer lacks
+    assert app.get_task(audio).open_slots == 1
+
+
+def test_a_paid_payout_is_not_paid_again_when_its_message_comes_back(database, emulator):
+    with pipeline(database, emulator) as app:
+        requester = funded_requester(app)
+        worker = app.register_worker("Ada", [], connected_account(emulator))
+        task = post(app, requester, auto_approve_after_seconds=1)
+        claim = app.claim_task(task, worker)
+        app.submit_work(task, claim, worker, {"label": "cat"})
+        wait_until(lambda: len(emulator.state.transfers()) == 1, timeout=5)
+        payout = UUID(emulator.state.transfers()[0]["metadata"]["payout_id"])
+        wait_until(lambda: app.get_payout(payout).status == PayoutStatus.PAID, timeout=5)
+
+        with database.connect() as conn:  # make the sweeper resend everything at once
+            conn.execute("UPDATE scheduled_work SET done_at = NULL, sent_at = NULL, "
+                         "due_at = now() - interval '1 minute'")
+        wait_until(lambda: _all_sent_and_handled(database), timeout=5,
+                   message="sweeper re-sent and the worker handled it all")
+        assert len(emulator.state.transfers()) == 1
+        assert app.get_payout(payout).status == PayoutStatus.PAID
+
+
+def _all_sent_and_handled(database) -> bool:
+    with database.connect() as conn:
+        sent = conn.execute("SELECT bool_and(sent_at IS NOT NULL) FROM scheduled_work"
+                            ).fetchone()[0]
+        # Acknowledged messages leave the PostgreSQL queue.
+        waiting = conn.execute("SELECT count(*) FROM dramatiq.queue WHERE state = 'consumed' "
+                               "OR state = 'queued' AND available_at <= now()").fetchone()[0]
+        return sent and waiting == 0
