@@ -283,3 +283,67 @@ def test_after_rotation_deliveries_are_signed_with_the_new_secret(world, receive
     assert len(delivered) == 2 and all(item.valid for item in delivered)
     now = int(delivered[0].signature.split(",")[0][2:])
     assert not verify(old, delivered[0].signature, delivered[0].raw, now)
+
+
+def test_an_endpoint_failing_past_the_horizon_is_disabled(app, database, monkeypatch,
+                                                          receiver):
+    monkeypatch.setenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", "1")
+    policy = DeliveryPolicy.from_env(**_fast(horizon=0.3))
+    world = World(app, database, policy)
+    requester = world.requester()
+    endpoint = world.endpoint(requester, receiver)
+    receiver.status = 502
+    world.post(requester, 1)
+    wait_until(lambda: (world.deliver() or True)
+               and not world.app.get_webhook_endpoint(endpoint).enabled)
+    reason = world.app.get_webhook_endpoint(endpoint).disabled_reason
+    assert reason.startswith("deliveries failing for more than 0.3 seconds")
+    assert "HTTP 502" in reason
+    world.engine.stop()
+
+
+def test_a_receiver_slower_than_the_timeout_is_a_failed_attempt(app, database, monkeypatch,
+                                                                receiver):
+    monkeypatch.setenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", "1")
+    world = World(app, database, DeliveryPolicy.from_env(**_fast(timeout=0.2)))
+    requester = world.requester()
+    endpoint = world.endpoint(requester, receiver, types=["TaskPosted"])
+    receiver.delay = 0.6
+    world.post(requester, 1)
+    world.deliver()
+    (attempt,) = world.deliveries(endpoint)
+    assert (attempt.delivered, attempt.last_status_code, attempt.last_error) == (
+        False, None, "timed out")
+    receiver.delay = 0
+    wait_until(lambda: (world.deliver() or True) and world.deliveries(endpoint)[0].delivered)
+    world.engine.stop()
+
+
+def test_two_processes_worth_of_senders_keep_each_endpoint_in_order(app, database,
+                                                                     monkeypatch):
+    """Two engines (as in two processes), two threads each, three endpoints."""
+    monkeypatch.setenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", "1")
+    world = World(app, database, DeliveryPolicy.from_env(**_fast(batch=3)))
+    other = WebhookEngine(database, app, DeliveryPolicy.from_env(**_fast(batch=3)))
+    receivers = [Receiver().start() for _ in range(3)]
+    try:
+        pairs = []
+        for receiver in receivers:
+            requester = world.requester()
+            pairs.append((requester, world.endpoint(requester, receiver)))
+        for _ in range(6):
+            for requester, _ in pairs:
+                world.post(requester, 1)
+        world.runner.catch_up()
+        world.engine.start()
+        other.start()
+        for receiver, (requester, endpoint) in zip(receivers, pairs):
+            expected = world.expected_positions(requester, endpoint)
+            wait_until(lambda: len(receiver.events()) >= len(expected))
+            assert [item.position for item in receiver.events()] == expected
+            assert all(item.valid for item in receiver.events())
+    finally:
+        other.stop()
+        world.engine.stop()
+        for receiver in receivers:
+            receiver.stop()

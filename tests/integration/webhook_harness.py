@@ -7,6 +7,7 @@ or told to answer with an error status.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -45,6 +46,7 @@ class Receiver:
         self.secret = secret
         self.port = free_port()
         self.status = 200
+        self.delay = 0.0  # seconds to wait before answering (a slow partner)
         self.received: list[Received] = []
         self.lock = threading.Lock()
         self._server: uvicorn.Server | None = None
@@ -56,6 +58,8 @@ class Receiver:
 
     async def _hook(self, request: Request) -> Response:
         raw = await request.body()
+        if self.delay:
+            await asyncio.sleep(self.delay)
         body = json.loads(raw)
         signature = request.headers.get(SIGNATURE_HEADER, "")
         valid = verify(self.secret, signature, raw, now=int(time.time()))
