@@ -29,3 +29,16 @@ def test_the_request_id_is_echoed_or_made(client, server):
     assert given.headers["x-request-id"] == "trace-123"
     made = client.post(server.admin_key, "{ tasks { edges { cursor } } }")
     assert len(made.headers["x-request-id"]) == 32
+
+
+def test_a_command_is_logged_with_the_request_id_and_the_positions_it_wrote(
+        client, market, caplog):
+    acme = market.requester("Acme")
+    caplog.set_level("INFO", logger="taskmarket.commands")
+    answer = client.post(acme.key, """mutation { postTask(input: {title: "t",
+        instructions: "i", reward: {amount: 100, currency: "USD"}}) { task { history {
+        position } } } }""", **{"X-Request-Id": "trace-post"})
+    written = [int(e["position"]) for e in answer.json()["data"]["postTask"]["task"]["history"]]
+    done = [r for r in caplog.records if getattr(r, "command", None) == "postTask"]
+    assert [r.request_id for r in done] == ["trace-post"]
+    assert done[0].positions and len(done[0].positions) == len(written) + 1  # + requester

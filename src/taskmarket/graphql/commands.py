@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..application import recorded_positions
 from ..domain import DomainError
+from ..logs import request_id
 from ..metrics import COMMAND_OUTCOMES
 from .context import Context
 from .errors import UserError, user_error
@@ -49,10 +50,13 @@ async def execute(context: Context, name: str, command: Callable[[], T]) -> Outc
     except DomainError as error:
         COMMAND_OUTCOMES.labels(name, error.code).inc()
         log.info("command refused", extra={"command": name, "code": error.code,
-                                           "field": error.field})
+                                           "field": error.field, "request_id": request_id.get()})
         return Outcome(errors=[user_error(error)])
     COMMAND_OUTCOMES.labels(name, "OK").inc()
-    log.info("command done", extra={"command": name, "positions": positions})
+    # The request id next to the log positions the command wrote: a request can be
+    # followed into the events it caused.
+    log.info("command done", extra={"command": name, "positions": positions,
+                                    "request_id": request_id.get()})
     if positions:
         await wait_for_projections(context, max(positions))
     context.loaders.clear()
