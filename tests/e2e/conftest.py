@@ -3,6 +3,7 @@ database, with the projections running, and a small GraphQL client over httpx.""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -72,20 +73,36 @@ def serve_in_thread(app) -> tuple[uvicorn.Server, threading.Thread, int]:
     return server, thread, port
 
 
-@pytest.fixture
-def server(database):
+@contextlib.contextmanager
+def running_server(database):
     marketplace = build_marketplace(database)
     reads = build_read_models(database)
     projections = start_projections(database, marketplace)
     app = create_app(database, marketplace, reads)
     _, admin_key = marketplace.issue_api_key(Role.ADMIN, "e2e admin")
     uv, thread, port = serve_in_thread(app)
-    yield Server(url=f"http://127.0.0.1:{port}", admin_key=admin_key, database=database)
-    uv.should_exit = True
-    thread.join(timeout=10)
-    projections.stop()
-    reads.close()
-    marketplace.close()
+    try:
+        yield Server(url=f"http://127.0.0.1:{port}", admin_key=admin_key, database=database)
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+        projections.stop()
+        reads.close()
+        marketplace.close()
+
+
+@pytest.fixture
+def server(database):
+    with running_server(database) as running:
+        yield running
+
+
+@pytest.fixture
+def browser_server(database, monkeypatch):
+    """A server that lets pages on https://app.example call it (CORS and WebSocket)."""
+    monkeypatch.setenv("TASKMARKET_CORS_ORIGINS", "https://app.example")
+    with running_server(database) as running:
+        yield running
 
 
 @pytest.fixture

@@ -41,8 +41,9 @@ class GraphQLView(GraphQL):
     websocket_adapter_class = AuthAwareWebSocket  # type: ignore[assignment]
 
     def __init__(self, schema: Any, services: Services, origins: list[str] | None = None):
-        super().__init__(schema, allowed_origins=origins if origins is not None
-                         else allowed_origins())
+        if origins is None:  # WebSocket origins: their own list, else the CORS list
+            origins = allowed_origins("TASKMARKET_WS_ORIGINS") or allowed_origins()
+        super().__init__(schema, allowed_origins=origins)
         self.services = services
 
     async def viewer_for(self, authorization: str | None) -> Viewer | None:
