@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from typing import Any
 
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter,
     ValidationCache,
 )
@@ -22,15 +22,30 @@ MAX_ALIASES = 15
 MAX_BODY_BYTES = 512 * 1024  # above the largest legal payload/result (256 KiB) plus room
 
 
-def extensions() -> Sequence[Any]:
-    """Factories: strawberry builds fresh extensions per request (the caches are shared)."""
+# The depth and alias rules are built once: the validation cache is keyed by the rule
+# classes, and a limiter made per request would make new classes (a miss every time).
+LIMIT_RULES = tuple(
+    rule for limiter in (QueryDepthLimiter(max_depth=MAX_DEPTH),
+                         MaxAliasesLimiter(max_alias_count=MAX_ALIASES))
+    for rule in limiter.validation_rules)
+
+
+class LimitRules(AddValidationRules):
+    def __init__(self) -> None:
+        super().__init__(list(LIMIT_RULES))
+
+
+def extensions(caches: bool = True) -> list[Any]:
+    """Factories: strawberry builds fresh extensions per request (the caches are shared).
+
+    ``caches=False`` leaves parse/validation caching out (benchmarks' baseline only).
+    """
     return [
         OperationMetrics,
-        lambda: ParserCache(maxsize=512),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        *([lambda: ParserCache(maxsize=512)] if caches else []),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        lambda: ValidationCache(maxsize=512),
+        LimitRules,
+        *([lambda: ValidationCache(maxsize=512)] if caches else []),
         lambda: MaskErrors(should_mask_error=should_mask, error_message="Internal server error."),
     ]
 

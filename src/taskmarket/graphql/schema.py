@@ -24,12 +24,12 @@ Mutation = merge_types("Mutation", (
 ))
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(caches: bool = True) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query, mutation=Mutation, subscription=Subscriptions,
         types=[Requester, Worker, Task, Claim, Submission, Payout, WebhookEndpoint,
                WebhookDelivery],
-        extensions=extensions(),
+        extensions=extensions(caches),
     )
 
 
