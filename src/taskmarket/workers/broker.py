@@ -8,6 +8,7 @@ server. Its LISTEN/NOTIFY wake-ups were seen to be missed, so consumers also pol
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
@@ -43,7 +44,10 @@ def build_broker(database: Database | None, redis_url: str | None = None, *,
 
     init_postgres_queue(database)
     log.info("dramatiq broker: PostgreSQL queue in database %s", database.dbname)
-    return PostgresBroker(url=database.url, results=False, poll_interval=poll_interval,
+    # The queue need not survive a crash by itself: every message can be derived again
+    # from scheduled_work, which the sweeper re-sends, so commits skip the WAL flush.
+    url = database.url + "&options=" + quote("-c synchronous_commit=off")
+    return PostgresBroker(url=url, results=False, poll_interval=poll_interval,
                           heartbeat_ttl=HEARTBEAT_TTL_SECONDS, maintenance_interval=5.0)
 
 

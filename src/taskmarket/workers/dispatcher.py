@@ -36,7 +36,11 @@ class Dispatcher:
         self.work = work
         self.actors = actors
         self.batch_size = batch_size
+        # A task's auto-approval delay never changes; remembered so that each submission
+        # does not replay its whole task (tasks with many slots have long histories).
+        self.auto_approve_delays: dict[UUID, int | None] = {}
         self.handlers = {
+            _topic(Task.Posted): self._task_posted,
             _topic(Payout.Requested): self._payout_requested,
             _topic(Payout.Retried): self._payout_retried,
             _topic(Payout.Paid): self._payout_settled,
@@ -115,9 +119,16 @@ class Dispatcher:
     def _lease_ended(self, task_id: UUID, event) -> None:
         self._settle(EXPIRE, event.claim_id)
 
+    def _task_posted(self, task_id: UUID, event) -> None:
+        if len(self.auto_approve_delays) > 100_000:
+            self.auto_approve_delays.clear()  # a cache, not a record: bound its memory
+        self.auto_approve_delays[task_id] = event.auto_approve_after_seconds
+
     def _work_submitted(self, task_id: UUID, event) -> None:
         self._settle(EXPIRE, event.claim_id)
-        delay = self.app.get_task(task_id).auto_approve_after_seconds
+        if task_id not in self.auto_approve_delays:
+            self._task_posted(task_id, self.app.get_task(task_id))
+        delay = self.auto_approve_delays[task_id]
         if delay is not None:
             due = event.submitted_at + timedelta(seconds=delay)
             self._owe(Work(AUTO_APPROVE, event.submission_id, task_id, due))

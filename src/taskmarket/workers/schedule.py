@@ -32,8 +32,12 @@ class Done:
 
 
 def open_pool(database: Database, max_size: int = 4) -> ConnectionPool:
+    # Rows here are derived from the event log: a crash that loses the last commits only
+    # makes the dispatcher read those events again and re-send (at least once, by design).
     return ConnectionPool(database.conninfo, min_size=1, max_size=max_size, open=True,
-                          kwargs={"autocommit": False}, name="taskmarket-workers")
+                          kwargs={"autocommit": False,
+                                  "options": "-c synchronous_commit=off"},
+                          name="taskmarket-workers")
 
 
 class WorkStore:
