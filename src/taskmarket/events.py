@@ -40,24 +40,49 @@ def event_type(topic_or_event: Any) -> str:
     return name
 
 
+_KIND_OF_CLASS: dict[type, str] = {}
+
+
 def aggregate_kind(topic_or_event: Any) -> str:
     """The aggregate class an event belongs to: ``Task``, ``Payout``, ``Requester``..."""
-    return _qualname(topic_or_event).partition(".")[0]
+    if isinstance(topic_or_event, str):
+        return _qualname(topic_or_event).partition(".")[0]
+    cls = type(topic_or_event)
+    kind = _KIND_OF_CLASS.get(cls)
+    if kind is None:
+        kind = _KIND_OF_CLASS[cls] = cls.__qualname__.partition(".")[0]
+    return kind
+
+
+_CAMEL: dict[str, str] = {}
 
 
 def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+    known = _CAMEL.get(name)
+    if known is None:
+        head, *rest = name.split("_")
+        known = _CAMEL[name] = head + "".join(part.title() for part in rest)
+    return known
+
+
+_PLAIN = (str, int, float, bool, type(None))
 
 
 def to_json_value(value: Any) -> Any:
     """UUIDs as strings, datetimes as ISO 8601, enums as their value, containers deeply."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is uuid.UUID:
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return to_json_value(value.value)
+    if isinstance(value, (str, int, float)):
+        return value
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, (datetime.datetime, datetime.date)):
         return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return to_json_value(value.value)
     if isinstance(value, dict):
         return {str(k): to_json_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -65,8 +90,14 @@ def to_json_value(value: Any) -> Any:
     return value
 
 
+def event_fields(event: Any) -> dict[str, Any]:
+    """An event's public attributes in camelCase, values as they are (UUIDs, datetimes):
+    for serializers that know those types."""
+    private = _PRIVATE.get(event_type(event), ())
+    return {camel(name): value for name, value in vars(event).items()
+            if name not in _ENVELOPE and name not in private}
+
+
 def event_data(event: Any) -> dict[str, Any]:
     """The public JSON body of an event: its attributes in camelCase, secrets left out."""
-    private = _PRIVATE.get(event_type(event), frozenset())
-    return {camel(name): to_json_value(value) for name, value in vars(event).items()
-            if name not in _ENVELOPE and name not in private}
+    return {name: to_json_value(value) for name, value in event_fields(event).items()}

@@ -14,7 +14,7 @@ from uuid import UUID
 
 import psycopg
 
-from ..events import aggregate_kind, event_data, event_type
+from ..events import aggregate_kind, event_fields, event_type
 from . import cursors
 from .base import Handlers, Projection
 from .rows import EventRow
@@ -60,7 +60,7 @@ def record(batch: Batch, event: Any) -> None:
         position=_next_position(batch), notification_id=batch.position, type=kind,
         aggregate_id=event.originator_id, aggregate_kind=aggregate_kind(event),
         aggregate_version=event.originator_version, occurred_at=event.timestamp,
-        requester_id=_owner(batch, event, kind), data=event_data(event)))
+        requester_id=_owner(batch, event, kind), data=event_fields(event)))
 
 
 def _preload(batch: Batch, events: list[tuple[str, Any]]) -> None:

@@ -22,6 +22,12 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from .copytext import json_text, rows_text
+
+# Up to this many rows go in one INSERT ... VALUES; more are COPYed through a staging
+# table, which is emptied after use (no ON COMMIT action: that would cost every commit).
+FEW = 50
+
 
 @dataclass(frozen=True)
 class Table:
@@ -36,8 +42,24 @@ class Table:
         return f"stage_{self.name}"
 
     def values(self, row: dict[str, Any]) -> list[Any]:
-        return [Jsonb(row[c]) if c in self.json_columns and row[c] is not None else row[c]
-                for c in self.columns]
+        return [row[c] for c in self.columns]
+
+    @property
+    def json_positions(self) -> frozenset[int]:
+        return frozenset(i for i, c in enumerate(self.columns) if c in self.json_columns)
+
+    @property
+    def column_list(self) -> sql.Composable:
+        return sql.SQL(", ").join(map(sql.Identifier, self.columns))
+
+    def on_conflict(self, add: bool) -> sql.Composable:
+        """Replace the row, or (counters) add to its numbers."""
+        others = [c for c in self.columns if c not in self.key]
+        template = "{0} = {1}.{0} + EXCLUDED.{0}" if add else "{0} = EXCLUDED.{0}"
+        sets = [sql.SQL(template).format(sql.Identifier(c), sql.Identifier(self.name))
+                for c in others]
+        return sql.SQL("ON CONFLICT ({}) DO UPDATE SET {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, self.key)), sql.SQL(", ").join(sets))
 
 
 @dataclass
@@ -104,7 +126,7 @@ class TableState:
         if self.dirty:
             self._upsert([self.table.values(self.rows[k]) for k in self.dirty], add=False)
         if self.appended:
-            self._copy(self.table.name, [self.table.values(r) for r in self.appended])
+            self._append([self.table.values(r) for r in self.appended])
         if self.deltas:
             rows = [list(k) + [d.get(c, 0) for c in self._counter_columns]
                     for k, d in self.deltas.items()]
@@ -116,30 +138,41 @@ class TableState:
 
     def _copy(self, target: str, rows: list[list[Any]]) -> None:
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(target), sql.SQL(", ").join(map(sql.Identifier, self.table.columns)))
+            sql.Identifier(target), self.table.column_list)
         with self.conn.cursor() as cur, cur.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
+            copy.write(rows_text(rows, self.table.json_positions))
+
+    def _insert(self, rows: list[list[Any]], conflict: sql.Composable) -> None:
+        """Few rows: one INSERT ... VALUES statement, no staging."""
+        json_at = self.table.json_positions
+        params = [Jsonb(v, dumps=json_text) if i in json_at and v is not None else v
+                  for row in rows for i, v in enumerate(row)]
+        one = sql.SQL("({})").format(sql.SQL(", ").join(
+            [sql.Placeholder()] * len(self.table.columns)))
+        self.conn.execute(sql.SQL("INSERT INTO {} ({}) VALUES {} {}").format(
+            sql.Identifier(self.table.name), self.table.column_list,
+            sql.SQL(", ").join([one] * len(rows)), conflict), params)
 
     def _upsert(self, rows: list[list[Any]], add: bool) -> None:
-        table, stage = sql.Identifier(self.table.name), sql.Identifier(self.table.stage)
-        self.conn.execute(sql.SQL(
-            "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) "
-            "ON COMMIT DELETE ROWS").format(stage, table))
+        conflict = self.table.on_conflict(add)
+        if len(rows) <= FEW:
+            self._insert(rows, conflict)
+            return
+        stage = sql.Identifier(self.table.stage)
+        self.conn.execute(sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {})").format(
+            stage, sql.Identifier(self.table.name)))
         self._copy(self.table.stage, rows)
-        others = [c for c in self.table.columns if c not in self.table.key]
-        if add:
-            sets = [sql.SQL("{0} = {1}.{0} + EXCLUDED.{0}").format(sql.Identifier(c), table)
-                    for c in others]
+        self.conn.execute(sql.SQL("INSERT INTO {table} ({columns}) SELECT {columns} FROM "
+                                  "{stage} {conflict}").format(
+            table=sql.Identifier(self.table.name), columns=self.table.column_list,
+            stage=stage, conflict=conflict))
+        self.conn.execute(sql.SQL("TRUNCATE {}").format(stage))
+
+    def _append(self, rows: list[list[Any]]) -> None:
+        if len(rows) <= FEW:
+            self._insert(rows, sql.SQL(""))
         else:
-            sets = [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in others]
-        columns = sql.SQL(", ").join(map(sql.Identifier, self.table.columns))
-        self.conn.execute(sql.SQL(
-            "INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} "
-            "ON CONFLICT ({key}) DO UPDATE SET {sets}").format(
-                table=table, columns=columns, stage=stage,
-                key=sql.SQL(", ").join(map(sql.Identifier, self.table.key)),
-                sets=sql.SQL(", ").join(sets)))
+            self._copy(self.table.name, rows)
 
 
 class Batch:

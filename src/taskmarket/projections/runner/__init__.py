@@ -15,22 +15,19 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
 from ...database import Database
-from ...events import event_type
 from ..base import Projection
 from ..registry import select
-from ..store import Batch
-from ..tracking import EVENTS_CHANNEL, EVENTS_TABLE, head, lock_position, save_position
+from ..tracking import EVENTS_CHANNEL, lock_position, save_position
+from .session import Progress, Session
 
 log = logging.getLogger(__name__)
-Progress = Callable[[int, int], None]  # (position reached by all, head) after each batch
 # Events per transaction while catching up; the env override lets tests stop mid-way.
 BATCH_SIZE = int(os.environ.get("TASKMARKET_PROJECTION_BATCH", "5000"))
 
@@ -61,58 +58,15 @@ class ProjectionRunner:
         return [p.name for p in self.projections]
 
     # --- catching up ------------------------------------------------------------------
+    def session(self) -> Session:
+        """Open connections (one per projection) for a series of catch-ups."""
+        return Session(self.database, self.projections, self.mapper, self.batch_size)
+
     def catch_up(self, until: int | None = None, progress: Progress | None = None) -> int:
         """Apply every event up to ``until`` (default: the head now); returns the count
         of events read from the log."""
-        with self.database.connect(autocommit=True) as conn:
-            return self._catch_up(conn, until, progress)
-
-    def _catch_up(self, conn: psycopg.Connection, until: int | None,
-                  progress: Progress | None) -> int:
-        target = head(conn) if until is None else until
-        read = 0
-        while True:
-            low = min(self._positions(conn).values())
-            if low >= target:
-                return read
-            events = self._read(conn, low, target)
-            if not events:
-                return read
-            read += len(events)
-            for projection in self.projections:
-                self._apply(conn, projection, low, events)
-            if progress:
-                progress(min(self._positions(conn).values()), target)
-
-    def _positions(self, conn: psycopg.Connection) -> dict[str, int]:
-        found = dict(conn.execute(
-            "SELECT name, position FROM projection_positions WHERE name = ANY(%s)",
-            (self.names,)).fetchall())
-        return {name: found.get(name, 0) for name in self.names}
-
-    def _read(self, conn: psycopg.Connection, after: int, until: int) -> list[tuple]:
-        rows = conn.execute(
-            f"SELECT notification_id, originator_id, originator_version, topic, state "
-            f"FROM {EVENTS_TABLE} WHERE notification_id > %s AND notification_id <= %s "
-            "ORDER BY notification_id LIMIT %s", (after, until, self.batch_size)).fetchall()
-        decode = self.mapper.to_domain_event
-        decoded = []
-        for nid, originator_id, version, topic, state in rows:
-            event = decode(StoredEvent(originator_id, version, topic, state))
-            decoded.append((nid, event_type(event), event))
-        return decoded
-
-    def _apply(self, conn: psycopg.Connection, projection: Projection, low: int,
-               events: list[tuple]) -> None:
-        with conn.transaction():
-            position = lock_position(conn, projection.name)
-            if position < low:
-                return  # reset meanwhile (a rebuild): the next round reads from there
-            todo = [item for item in events if item[0] > position]
-            if not todo:
-                return
-            projection.apply(Batch(conn, projection.tables), todo)
-            save_position(conn, projection.name, todo[-1][0])
+        with self.session() as session:
+            return session.catch_up(until, progress)
 
     # --- rebuilding -------------------------------------------------------------------
     def reset(self) -> None:
@@ -141,11 +95,10 @@ class ProjectionRunner:
                 stop.wait(1.0)
 
     def _follow(self, stop: threading.Event, idle_wait: float) -> None:
-        with self.database.connect(autocommit=True) as listener, \
-                self.database.connect(autocommit=True) as conn:
+        with self.database.connect(autocommit=True) as listener, self.session() as session:
             listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_CHANNEL)))
             while not stop.is_set():
-                self._catch_up(conn, None, None)
+                session.catch_up()
                 # Wake on the recorder's NOTIFY, or after idle_wait to notice `stop`.
                 for _ in listener.notifies(timeout=idle_wait, stop_after=1):
                     pass
