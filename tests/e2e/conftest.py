@@ -78,7 +78,11 @@ def running_server(database):
     marketplace = build_marketplace(database)
     reads = build_read_models(database)
     projections = start_projections(database, marketplace)
-    app = create_app(database, marketplace, reads)
+    with pytest.MonkeyPatch.context() as env:
+        # A loaded CI machine can starve the projection thread for a while; a payload
+        # must still show its own writes, so wait longer than production's 5 s.
+        env.setenv("TASKMARKET_READ_YOUR_WRITES_SECONDS", "60")
+        app = create_app(database, marketplace, reads)
     _, admin_key = marketplace.issue_api_key(Role.ADMIN, "e2e admin")
     uv, thread, port = serve_in_thread(app)
     try:

@@ -140,3 +140,24 @@ def test_disconnecting_ends_the_subscription_and_the_server_carries_on(client, m
     subscriber.close()
     assert client.http.get("/healthz").status_code == 200
     market.requester("Later", deposit=0)
+
+
+def test_queries_on_one_socket_see_writes_made_between_them(client, market, server):
+    acme = market.requester("Acme", deposit=1_000)
+    balance = """query($id: ID!) { node(id: $id) { ... on Requester { balance { amount } } } }"""
+    subscriber = Subscriber(server.ws_url, server.admin_key)
+    assert subscriber.acknowledged()
+
+    def ask(operation_id: str) -> int:
+        subscriber.ws.send(json.dumps({"id": operation_id, "type": "subscribe", "payload": {
+            "query": balance, "variables": {"id": acme.id}}}))
+        message = json.loads(subscriber.ws.recv(timeout=10))
+        assert json.loads(subscriber.ws.recv(timeout=10))["type"] == "complete"
+        return message["payload"]["data"]["node"]["balance"]["amount"]
+
+    assert ask("a") == 1_000
+    client.data(server.admin_key, """mutation($id: ID!) { depositFunds(input: {requesterId: $id,
+        amount: {amount: 250, currency: "USD"}, reference: "second"}) { userErrors { code } } }""",
+                {"id": acme.id})
+    assert ask("b") == 1_250
+    subscriber.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,7 +58,8 @@ class Services:
     marketplace: Marketplace
     reads: Any
     # How long a mutation waits for the projections to show its own writes.
-    read_your_writes_timeout: float = 5.0
+    read_your_writes_timeout: float = field(default_factory=lambda: float(
+        os.environ.get("TASKMARKET_READ_YOUR_WRITES_SECONDS", "5")))
 
 
 @dataclass

@@ -14,7 +14,7 @@ from strawberry.extensions import (
 )
 
 from .errors import should_mask
-from .metrics_extension import OperationMetrics
+from .extensions import FreshLoaders, OperationMetrics
 
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
@@ -42,6 +42,7 @@ def extensions(caches: bool = True) -> list[Any]:
     """
     return [
         OperationMetrics,
+        FreshLoaders,
         *([lambda: ParserCache(maxsize=512)] if caches else []),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         LimitRules,
