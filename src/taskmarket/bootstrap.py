@@ -10,7 +10,7 @@ from .clock import utc_now
 from .database import Database
 from .settings import Settings
 from .webhooks.records import WebhookRecords
-from .workers.routing import event_store_candidates
+from .workers.routing import open_task_candidates
 
 POOL = {
     "POSTGRES_POOL_SIZE": "8",
@@ -25,7 +25,7 @@ def build_marketplace(database: Database, clock: Callable[[], datetime] = utc_no
     """The event-sourced application on ``database`` (its tables are created if missing)."""
     settings = {**database.eventsourcing_env(), **POOL, **env}
     marketplace = Marketplace(env=settings, clock=clock)
-    marketplace.task_candidates = event_store_candidates(marketplace)
+    marketplace.task_candidates = open_task_candidates(marketplace)
     marketplace.webhook_records = WebhookRecords(database)
     return marketplace
 

@@ -148,3 +148,21 @@ def _all_sent_and_handled(database) -> bool:
         waiting = conn.execute("SELECT count(*) FROM dramatiq.queue WHERE state = 'consumed' "
                                "OR state = 'queued' AND available_at <= now()").fetchone()[0]
         return sent and waiting == 0
+
+
+def test_claim_next_task_reads_the_task_board_and_the_tasks_it_has_not_seen_yet(
+        app, database):
+    from taskmarket.projections.runner import ProjectionRunner
+
+    requester = funded_requester(app)
+    first = post(app, requester, required_skills=("vision",))
+    filled = post(app, requester)
+    app.claim_task(filled, app.register_worker("Early"))
+    ProjectionRunner(database, ["tasks"]).catch_up()  # the board knows these two
+    newest = post(app, requester)  # posted after the board's position
+
+    seer = app.register_worker("Seer", ["vision"])
+    taken = [app.claim_next_task(seer)[0] for _ in range(2)]
+
+    assert taken == [first, newest]  # oldest first, the filled one skipped
+    assert app.claim_next_task(seer) is None

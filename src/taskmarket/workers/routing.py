@@ -1,10 +1,11 @@
-"""Which open tasks a worker could claim next, oldest posted first (fairness to requesters).
+"""Which open tasks a worker could claim next: oldest posted first (fair to requesters,
+and work waiting longest gets done first).
 
 A candidate is only a hint: the claim itself is decided by the task aggregate, so a stale
 candidate (filled meanwhile) just makes ``claim_next_task`` move on to the next one.
-This provider reads the event store directly (posted tasks that never completed or were
-cancelled), so it works without any read model; a task-board read model can replace it
-through the same ``(worker_skills, skill) -> iterable of task ids`` shape.
+Candidates come from the "tasks" read model (indexed, oldest first) and then from the
+tail of the event store the read model has not applied yet, so a lagging or stopped
+projection delays nothing: a task posted a millisecond ago is already a candidate.
 """
 
 from __future__ import annotations
@@ -20,11 +21,59 @@ from ..domain import Task
 
 TaskCandidates = Callable[[list[str], "str | None"], Iterable[UUID]]
 
-PAGE = 200
+PAGE = 100
+READ_MODEL = "tasks"  # the projection that owns the tasks table and its position
+
+# Oldest first, one index range per skill the worker has (plus '' for tasks needing
+# none), merged: the board's partial index (board_skill, created_at, id) read forwards.
+_OPEN_TASKS = """
+    SELECT board.id, board.created_at FROM unnest(%(skills)s::text[] || ''::text) AS s(skill)
+    CROSS JOIN LATERAL (
+        SELECT id, created_at FROM tasks
+        WHERE status = 'OPEN' AND board_skill = s.skill
+          AND required_skills <@ %(skills)s::text[] AND (created_at, id) > (%(at)s, %(id)s)
+        ORDER BY created_at, id LIMIT %(page)s) AS board
+    ORDER BY board.created_at, board.id LIMIT %(page)s"""
+_OPEN_TASKS_NEEDING = """
+    SELECT task_id AS id, created_at FROM task_board_skills
+    WHERE skill = %(skill)s AND required_skills <@ %(skills)s::text[]
+      AND (created_at, task_id) > (%(at)s, %(id)s)
+    ORDER BY created_at, task_id LIMIT %(page)s"""
+_START = {"at": "-infinity", "id": UUID(int=0)}
 
 
-def event_store_candidates(app) -> TaskCandidates:
-    """Candidates from the application's PostgreSQL event store, oldest posted first."""
+def open_task_candidates(app) -> TaskCandidates:
+    """The read model's open tasks, then those posted after its position."""
+    datastore = app.recorder.datastore
+    unapplied = event_store_candidates(app)
+
+    def candidates(worker_skills: list[str], skill: str | None) -> Iterator[UUID]:
+        params = {"skills": sorted(set(worker_skills)), "skill": skill, "page": PAGE, **_START}
+        with datastore.get_connection() as conn:
+            row = conn.execute("SELECT position FROM projection_positions WHERE name = %s",
+                               (READ_MODEL,)).fetchone()
+        position = row["position"] if row else 0
+        seen: set[UUID] = set()
+        while position:
+            with datastore.get_connection() as conn:
+                rows = conn.execute(_OPEN_TASKS_NEEDING if skill else _OPEN_TASKS,
+                                    params).fetchall()
+            for row in rows:
+                seen.add(row["id"])
+                yield row["id"]
+            if len(rows) < PAGE:
+                break
+            params.update(at=rows[-1]["created_at"], id=rows[-1]["id"])
+        for task_id in unapplied(worker_skills, skill, after=position):
+            if task_id not in seen:
+                yield task_id
+
+    return candidates
+
+
+def event_store_candidates(app) -> Callable[..., Iterator[UUID]]:
+    """Posted tasks that never completed or were cancelled, straight from the event store
+    (after a log position), oldest first."""
     recorder = app.recorder
     table = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
     query = sql.SQL(
@@ -35,9 +84,9 @@ def event_store_candidates(app) -> TaskCandidates:
         "ORDER BY notification_id LIMIT %(page)s").format(table=table)
     ended = [get_topic(Task.Completed), get_topic(Task.Cancelled)]
 
-    def candidates(worker_skills: list[str], skill: str | None) -> Iterator[UUID]:
+    def candidates(worker_skills: list[str], skill: str | None,
+                   after: int = 0) -> Iterator[UUID]:
         skills = set(worker_skills)
-        after = 0
         while True:
             with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
                 cursor.execute(query, {"posted": get_topic(Task.Posted), "after": after,
