@@ -16,6 +16,7 @@ from ..application import Marketplace
 from ..domain import DomainError
 from .auth import Viewer
 from .errors import ClientError
+from .watcher import LogWatcher
 
 BatchLookup = Callable[[list[UUID]], Mapping[UUID, Any]]
 
@@ -60,6 +61,10 @@ class Services:
     # How long a mutation waits for the projections to show its own writes.
     read_your_writes_timeout: float = field(default_factory=lambda: float(
         os.environ.get("TASKMARKET_READ_YOUR_WRITES_SECONDS", "5")))
+    watcher: LogWatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.watcher = LogWatcher(self.reads)
 
 
 @dataclass

@@ -6,7 +6,6 @@ there is no seam between replay and live where an event could be skipped or repe
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
 from typing import Optional
 
@@ -17,7 +16,8 @@ from .events import event_scope, parse_position
 from .types import Event
 
 BATCH = 100
-POLL_SECONDS = 0.1
+# Scan again now and then even without news from the watcher (belt and braces).
+WAKE_SECONDS = 1.0
 
 
 @strawberry.type(name="Subscription")
@@ -28,12 +28,16 @@ class Subscriptions:
                      types: Optional[list[str]] = None) -> AsyncGenerator[Event, None]:
         context = ctx(info)
         scope = event_scope(context.need_viewer())
+        watcher = context.services.watcher
         position = parse_position(after)
         while True:
+            # Every event up to this head is in the log before the scan starts, so an
+            # exhausted scan has seen them all, even those the filters skipped.
+            head_before = watcher.head
             rows, scanned = await context.call(scope.scan, context.reads, position, BATCH,
                                                types)
             for row in rows:
                 yield Event.from_row(row)
             position = scanned
             if len(rows) < BATCH:
-                await asyncio.sleep(POLL_SECONDS)
+                await watcher.wait_past(max(position, head_before), timeout=WAKE_SECONDS)
