@@ -17,10 +17,13 @@ EVENTS_CHANNEL = "taskmarket_events"
 
 def lock_position(conn: psycopg.Connection, name: str) -> int:
     """Lock a projection's position row (creating it at 0) and return the position."""
-    conn.execute("INSERT INTO projection_positions (name) VALUES (%s) "
-                 "ON CONFLICT (name) DO NOTHING", (name,))
-    return conn.execute("SELECT position FROM projection_positions WHERE name = %s "
-                        "FOR UPDATE", (name,)).fetchone()[0]
+    select = "SELECT position FROM projection_positions WHERE name = %s FOR UPDATE"
+    found = conn.execute(select, (name,)).fetchone()
+    if found is None:  # its first run: a concurrent first run waits on the unique key
+        conn.execute("INSERT INTO projection_positions (name) VALUES (%s) "
+                     "ON CONFLICT (name) DO NOTHING", (name,))
+        found = conn.execute(select, (name,)).fetchone()
+    return found[0]
 
 
 def save_position(conn: psycopg.Connection, name: str, position: int) -> None:

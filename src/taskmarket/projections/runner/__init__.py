@@ -30,6 +30,7 @@ from .session import Progress, Session
 log = logging.getLogger(__name__)
 # Events per transaction while catching up; the env override lets tests stop mid-way.
 BATCH_SIZE = int(os.environ.get("TASKMARKET_PROJECTION_BATCH", "5000"))
+FAILURE_PAUSE = 5.0
 
 
 def _mapper(database: Database) -> Any:
@@ -86,13 +87,17 @@ class ProjectionRunner:
     # --- following the log ------------------------------------------------------------
     def run_forever(self, stop: threading.Event, idle_wait: float = 1.0) -> None:
         """Catch up, then apply new events as the event store announces them, until
-        ``stop`` is set. Survives database restarts by reconnecting."""
+        ``stop`` is set. Survives database restarts (reconnects) and a failing handler
+        (logged, retried after a pause; the other projections keep going)."""
         while not stop.is_set():
             try:
                 self._follow(stop, idle_wait)
             except psycopg.OperationalError as error:
                 log.warning("projection runner lost the database (%s); retrying", error)
                 stop.wait(1.0)
+            except Exception:  # noqa: BLE001 - a bug must not silently stop the read models
+                log.exception("a projection failed; retrying in %s s", FAILURE_PAUSE)
+                stop.wait(FAILURE_PAUSE)
 
     def _follow(self, stop: threading.Event, idle_wait: float) -> None:
         with self.database.connect(autocommit=True) as listener, self.session() as session:
