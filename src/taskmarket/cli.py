@@ -109,6 +109,7 @@ def exit_on_sigterm() -> None:
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
 def worker(data_dir: Path, processes: int, threads: int) -> None:
     """Run Dramatiq workers (payouts, lease expiry, auto-approval) for a running server."""
+    import logging
     import multiprocessing
 
     from .workers.runtime import run_worker_process
@@ -118,7 +119,8 @@ def worker(data_dir: Path, processes: int, threads: int) -> None:
         run_worker_process(data_dir, threads)
         return
     context = multiprocessing.get_context("spawn")
-    children = [context.Process(target=run_worker_process, args=(data_dir, threads),
+    level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+    children = [context.Process(target=run_worker_process, args=(data_dir, threads, level),
                                 name=f"taskmarket-worker-{n}") for n in range(processes)]
     for child in children:
         child.start()

@@ -131,13 +131,17 @@ def start_for_serve(database: Database, marketplace: Marketplace, settings, publ
     return background, stripe_setup
 
 
-def run_worker_process(data_dir: Path, threads: int) -> None:
+def run_worker_process(data_dir: Path, threads: int, log_level: str | None = None) -> None:
     """One `taskmarket worker` process: Dramatiq worker threads until SIGTERM/SIGINT."""
     import signal
 
     from ..bootstrap import build_broker, build_marketplace, build_stripe, start_webhooks
     from ..database import open_database
+    from ..logs import configure_logging
     from ..settings import Settings
+
+    if log_level:  # a spawned child starts with no logging configuration
+        configure_logging(log_level)
 
     settings = Settings.from_env(data_dir)
     database = open_database(settings.data_dir, settings.database_url)
