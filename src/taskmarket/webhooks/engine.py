@@ -30,7 +30,7 @@ from . import feed, store
 from .deliverer import Outcome, post_event
 from .policy import DeliveryPolicy
 from .ssrf import guarded_client
-from .sync import sync_endpoints
+from .sync import prepare, sync_endpoints
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,7 @@ class WebhookEngine:
         """
         conn = self.database.connect(autocommit=True)
         conn.execute("SET synchronous_commit = off")
+        prepare(conn)
         return conn
 
     def run_until_idle(self, max_rounds: int = 10_000) -> int:

@@ -23,10 +23,14 @@ TOPICS = [get_topic(cls) for cls in EVENTS]
 NOW = "clock_timestamp()"
 
 
-def sync_endpoints(app: Any, conn: psycopg.Connection, limit: int = 500) -> int:
-    """Apply endpoint events not applied yet; how many were applied."""
+def prepare(conn: psycopg.Connection) -> None:
+    """Create the position row once, so syncs only ever lock it."""
     conn.execute("INSERT INTO projection_positions (name) VALUES (%s) "
                  "ON CONFLICT DO NOTHING", (NAME,))
+
+
+def sync_endpoints(app: Any, conn: psycopg.Connection, limit: int = 500) -> int:
+    """Apply endpoint events not applied yet; how many were applied."""
     with conn.transaction():
         row = conn.execute("SELECT position FROM projection_positions WHERE name = %s "
                            "FOR UPDATE SKIP LOCKED", (NAME,)).fetchone()
