@@ -3,6 +3,8 @@
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from eventsourcing.persistence import IntegrityError
+
 from taskmarket.domain import ClaimStatus, DomainError, Money
 from taskmarket.domain.task import TaskSpec
 
@@ -20,6 +22,22 @@ def race(count, command):
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(contender, range(count)))
+
+
+def count_conflicts(app) -> list:
+    """Record each save that lost a version race (the retry then reloads and tries again)."""
+    conflicts = []
+    save = app.save
+
+    def observed_save(*args, **kwargs):
+        try:
+            return save(*args, **kwargs)
+        except IntegrityError:
+            conflicts.append(1)
+            raise
+
+    app.save = observed_save
+    return conflicts
 
 
 def funded_task(app, assignments):
@@ -47,10 +65,12 @@ def test_32_workers_race_for_the_last_slot_and_exactly_one_wins(app):
 def test_8_workers_racing_for_8_slots_all_get_one(app):
     _, task = funded_task(app, assignments=8)
     workers = [app.register_worker(f"worker {n}") for n in range(8)]
+    conflicts = count_conflicts(app)
 
     outcomes = race(8, lambda n: app.claim_task(task, workers[n]))
 
     assert not [o for o in outcomes if isinstance(o, DomainError)]
+    assert conflicts, "the threads never collided, so the retry went untested"
     claims = app.get_task(task).claims
     assert set(outcomes) == set(claims)
     assert sorted(str(c.worker_id) for c in claims.values()) == sorted(map(str, workers))
