@@ -21,6 +21,9 @@ from .sweeper import Sweeper
 log = logging.getLogger(__name__)
 
 EMULATOR_URL_FILE = "stripe-emulator.url"
+# Well above the actors' longest retry backoff (30 s): a payout whose attempts are merely
+# backing off touches its row often enough that the sweeper leaves it alone.
+RESEND_AFTER_SECONDS = 120.0
 
 
 @dataclass
@@ -89,7 +92,7 @@ class Background:
 def start_background(database: Database, marketplace: Marketplace, broker: dramatiq.Broker,
                      gateway: StripeGateway, *, dispatch: bool = True,
                      run_worker: bool = True, worker_threads: int = 4,
-                     sweep_interval: float = 1.0, resend_after: float = 30.0,
+                     sweep_interval: float = 1.0, resend_after: float = RESEND_AFTER_SECONDS,
                      payout_worker: type[PayoutWorker] = PayoutWorker) -> Background:
     """Start what this process runs: dispatcher + sweeper and/or a Dramatiq worker."""
     services = build_services(database, marketplace, gateway)

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 class Sweeper:
     def __init__(self, work: WorkStore, actors: Actors, *, grace_seconds: float = 1.0,
-                 resend_after_seconds: float = 30.0):
+                 resend_after_seconds: float = 120.0):
         self.work = work
         self.actors = actors
         self.grace_seconds = grace_seconds
