@@ -129,8 +129,11 @@ def marketplace_machine(app, clock):
         def expire(self, index):
             if found := self.some_claim(index):
                 task_id, claim = found
+                before = app.recorder.max_notification_id()
                 expired = self.attempt(app.expire_claim, task_id, claim.id)
                 assert expired is (clock.now >= claim.expires_at)
+                if not expired:  # a lease still running: expiring it is a no-op
+                    assert app.recorder.max_notification_id() == before
 
         @rule(index=st.integers(0, 20))
         def submit(self, index):
