@@ -221,7 +221,7 @@ def test_money_is_conserved_under_random_commands(database):
     app = build_marketplace(database, clock=clock)
     try:
         machine = marketplace_machine(app, clock)
-        machine.TestCase.settings = settings(max_examples=35, stateful_step_count=40,
+        machine.TestCase.settings = settings(max_examples=30, stateful_step_count=35,
                                              deadline=None)
         machine.TestCase().runTest()
     finally:
