@@ -56,7 +56,7 @@ class Projection:
     def apply(self, batch: Batch, events: list[tuple[int, str, Any]]) -> None:
         """Apply (notification id, type, event) triples, in order, to the batch."""
         every = self.handlers.get("*", [])
-        mine = [(nid, kind, e) for nid, kind, e in events if every or kind in self.handlers]
+        mine = events if every else [item for item in events if item[1] in self.handlers]
         if self._preload and mine:
             self._preload(batch, [(kind, e) for _, kind, e in mine])
         for nid, kind, event in mine:

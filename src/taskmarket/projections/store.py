@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
+from operator import itemgetter
 from typing import Any
 
 import psycopg
@@ -42,9 +44,13 @@ class Table:
         return f"stage_{self.name}"
 
     def values(self, row: dict[str, Any]) -> list[Any]:
-        return [row[c] for c in self.columns]
+        return list(self.getter(row))
 
-    @property
+    @cached_property
+    def getter(self) -> Any:
+        return itemgetter(*self.columns)
+
+    @cached_property
     def json_positions(self) -> frozenset[int]:
         return frozenset(i for i, c in enumerate(self.columns) if c in self.json_columns)
 
