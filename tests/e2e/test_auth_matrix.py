@@ -5,6 +5,7 @@ error, or a node that comes back null because the key may not see it. Anything e
 the key passed the check (a domain refusal like ALREADY_CLAIMED still counts as allowed).
 """
 
+import base64
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -18,6 +19,7 @@ ALL = set(ROLES)
 class World:
     keys: dict[str, str]
     ids: dict[str, str]
+    uuids: dict[str, str]
 
 
 @pytest.fixture
@@ -35,7 +37,9 @@ def world(client, market) -> World:
             "PARTNER_A": market.key("PARTNER", a)}
     ids = {"A": a.id, "B": b.id, "W1": w1.id, "T": task, "T2": task2, "TB": b_task,
            "C1": claim, "C2": claim2, "S1": submission, "P1": payout}
-    return World(keys, ids)
+    uuids = {name: base64.b64decode(gid).decode().rsplit(":", 1)[1]
+             for name, gid in ids.items() if name in ("A", "B")}
+    return World(keys, ids, uuids)
 
 
 @dataclass
@@ -113,6 +117,8 @@ OPS = [
        payload("task")),
     Op("myClaims", "{ myClaims { edges { cursor } } }", lambda i: {},
        {"WORKER_1", "WORKER_2"}),
+    Op("ledger", "{ ledger { edges { node { account amount } } } }", lambda i: {},
+       {"ADMIN", "FINANCE"}),
 ]
 
 
@@ -154,6 +160,23 @@ def test_a_partner_and_a_requester_see_only_their_own_events(client, world):
     assert not any(e["node"]["type"].startswith("ApiKey") for e in finance)
     admin = client.data(world.keys["ADMIN"], query)["events"]["edges"]
     assert any(e["node"]["type"] == "ApiKeyIssued" for e in admin)
+
+
+def test_finance_reads_the_ledger_and_it_balances(client, world):
+    query = '''query($after: String) { ledger(first: 100, after: $after) {
+      edges { cursor node { account currency amount eventType } }
+      pageInfo { hasNextPage endCursor } } }'''
+    entries, after = [], None
+    while True:
+        page = client.data(world.keys["FINANCE"], query, {"after": after})["ledger"]
+        entries += [edge["node"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert entries and sum(e["amount"] for e in entries) == 0
+    acme = client.data(world.keys["FINANCE"], '''query($a: String) { ledger(account: $a) {
+      edges { node { amount } } } }''', {"a": f"requester:{world.uuids['A']}"})
+    assert acme["ledger"]["edges"]
 
 
 def test_a_worker_sees_only_its_own_payouts(client, world):
