@@ -141,12 +141,9 @@ class WebhookEngine:
             if not outcome.delivered:
                 self._failed(conn, state, event, delivery_id, outcome)
                 return posted
-            with conn.transaction():
-                store.record_stream_attempt(conn, state, event, delivery_id,
-                                            outcome.status_code, outcome.latency_ms, None,
-                                            True, None)
-                if not store.record_success(conn, state, event.position):
-                    return posted  # the endpoint changed under us: stop this batch
+            if not store.record_delivered(conn, state, event, delivery_id,
+                                          outcome.status_code, outcome.latency_ms):
+                return posted  # the endpoint changed under us: stop this batch
             if time.monotonic() - started > self.policy.tick_budget:
                 store.finish(conn, state, None, due_now=True)
                 return posted

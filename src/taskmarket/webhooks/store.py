@@ -102,15 +102,6 @@ def _fenced(state: EndpointState) -> tuple:
 FENCE = "endpoint_id = %s AND lease_owner = %s AND version = %s"
 
 
-def record_success(conn: psycopg.Connection, state: EndpointState, position: int) -> bool:
-    """Move the cursor past a delivered event; False when the lease was lost."""
-    row = conn.execute(f"""
-        UPDATE webhook_endpoint_state SET cursor = GREATEST(cursor, %s),
-               consecutive_failures = 0, failing_since = NULL
-         WHERE {FENCE} AND enabled RETURNING 1""", (position, *_fenced(state))).fetchone()
-    return row is not None
-
-
 def record_failure(conn: psycopg.Connection, state: EndpointState,
                    delay: float) -> tuple[int, float] | None:
     """Count a failure and schedule the retry; (failures, seconds failing) or None if lost."""
@@ -159,28 +150,55 @@ def stream_delivery_id(endpoint_id: UUID, generation: int, position: int) -> UUI
     return derived_id("webhook-delivery", endpoint_id, generation, position)
 
 
+UPSERT_ATTEMPT = f"""
+    INSERT INTO webhook_deliveries AS d (id, endpoint_id, kind, generation, position,
+           event_id, event_type, attempts, last_status_code, latency_ms, last_error,
+           delivered, delivered_at, next_attempt_at)
+    VALUES (%(id)s, %(endpoint)s, 'stream', %(generation)s, %(position)s, %(event_id)s,
+            %(type)s, 1, %(status)s, %(latency)s, %(error)s, %(delivered)s,
+            CASE WHEN %(delivered)s THEN {NOW} END,
+            {NOW} + make_interval(secs => %(retry)s::float8))
+    ON CONFLICT (endpoint_id, generation, position) WHERE kind = 'stream' DO UPDATE
+       SET attempts = d.attempts + 1, last_status_code = EXCLUDED.last_status_code,
+           latency_ms = EXCLUDED.latency_ms, last_error = EXCLUDED.last_error,
+           delivered = d.delivered OR EXCLUDED.delivered,
+           delivered_at = COALESCE(d.delivered_at, EXCLUDED.delivered_at),
+           next_attempt_at = EXCLUDED.next_attempt_at, updated_at = {NOW}"""
+
+
+def _attempt(state: EndpointState, event: EventRow, delivery_id: UUID,
+             status_code: int | None, latency_ms: int, error: str | None, delivered: bool,
+             retry_in: float | None) -> dict:
+    return dict(id=delivery_id, endpoint=state.endpoint_id, generation=state.generation,
+                position=event.position, event_id=event_id(event.position), type=event.type,
+                status=status_code, latency=latency_ms, error=error, delivered=delivered,
+                retry=retry_in, owner=state.lease_owner, version=state.version)
+
+
 def record_stream_attempt(conn: psycopg.Connection, state: EndpointState, event: EventRow,
                           delivery_id: UUID, status_code: int | None, latency_ms: int,
                           error: str | None, delivered: bool, retry_in: float | None) -> None:
     """Log one POST of an event of the endpoint's current stream (the row made once)."""
-    conn.execute(f"""
-        INSERT INTO webhook_deliveries AS d (id, endpoint_id, kind, generation, position,
-               event_id, event_type, attempts, last_status_code, latency_ms, last_error,
-               delivered, delivered_at, next_attempt_at)
-        VALUES (%(id)s, %(endpoint)s, 'stream', %(generation)s, %(position)s, %(event_id)s,
-                %(type)s, 1, %(status)s, %(latency)s, %(error)s, %(delivered)s,
-                CASE WHEN %(delivered)s THEN {NOW} END,
-                {NOW} + make_interval(secs => %(retry)s::float8))
-        ON CONFLICT (endpoint_id, generation, position) WHERE kind = 'stream' DO UPDATE
-           SET attempts = d.attempts + 1, last_status_code = EXCLUDED.last_status_code,
-               latency_ms = EXCLUDED.latency_ms, last_error = EXCLUDED.last_error,
-               delivered = d.delivered OR EXCLUDED.delivered,
-               delivered_at = COALESCE(d.delivered_at, EXCLUDED.delivered_at),
-               next_attempt_at = EXCLUDED.next_attempt_at, updated_at = {NOW}""",
-                 dict(id=delivery_id, endpoint=state.endpoint_id, generation=state.generation,
-                      position=event.position, event_id=event_id(event.position),
-                      type=event.type, status=status_code, latency=latency_ms, error=error,
-                      delivered=delivered, retry=retry_in))
+    conn.execute(UPSERT_ATTEMPT, _attempt(state, event, delivery_id, status_code, latency_ms,
+                                          error, delivered, retry_in))
+
+
+def record_delivered(conn: psycopg.Connection, state: EndpointState, event: EventRow,
+                     delivery_id: UUID, status_code: int, latency_ms: int) -> bool:
+    """Log a delivered event and move the cursor past it, in one statement (one round
+    trip, atomic); False when the lease was lost or the endpoint changed meanwhile."""
+    row = conn.execute(f"""
+        WITH moved AS (
+            UPDATE webhook_endpoint_state SET cursor = GREATEST(cursor, %(position)s),
+                   consecutive_failures = 0, failing_since = NULL
+             WHERE endpoint_id = %(endpoint)s AND lease_owner = %(owner)s
+               AND version = %(version)s AND enabled
+            RETURNING 1),
+        logged AS ({UPSERT_ATTEMPT} RETURNING 1)
+        SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM logged)""",
+                       _attempt(state, event, delivery_id, status_code, latency_ms, None,
+                                True, None)).fetchone()
+    return row[0] == 1
 
 
 def record_attempt(conn: psycopg.Connection, delivery_id: UUID, status_code: int | None,
