@@ -283,6 +283,10 @@ def test_after_rotation_deliveries_are_signed_with_the_new_secret(world, receive
     assert len(delivered) == 2 and all(item.valid for item in delivered)
     now = int(delivered[0].signature.split(",")[0][2:])
     assert not verify(old, delivered[0].signature, delivered[0].raw, now)
+    with world.database.connect() as conn:  # the superseded secret is gone
+        kept = conn.execute("SELECT secret FROM webhook_secrets WHERE endpoint_id = %s",
+                            (endpoint,)).fetchall()
+    assert kept == [(new,)]
 
 
 def test_an_endpoint_failing_past_the_horizon_is_disabled(app, database, monkeypatch,

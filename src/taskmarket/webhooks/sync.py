@@ -79,6 +79,13 @@ def _updated(conn, endpoint_id: UUID, event: Any) -> None:
 def _secret_rotated(conn, endpoint_id: UUID, event: Any) -> None:
     conn.execute("UPDATE webhook_endpoint_state SET secret_hash = %s WHERE endpoint_id = %s",
                  (event.secret_hash, endpoint_id))
+    # Superseded secrets are useless and only a risk. A secret written after this one
+    # (a later rotation, maybe not synced yet) is kept.
+    conn.execute("""
+        DELETE FROM webhook_secrets WHERE endpoint_id = %s AND created_at < (
+            SELECT created_at FROM webhook_secrets
+             WHERE endpoint_id = %s AND secret_hash = %s)""",
+                 (endpoint_id, endpoint_id, event.secret_hash))
 
 
 def _disabled(conn, endpoint_id: UUID, event: Any) -> None:
