@@ -65,3 +65,22 @@ def test_a_task_from_posting_to_payout(client, market, server):
     winner, _ = winners[0]
     own = client.data(winner.key, "{ payouts { edges { node { worker { id } } } } }")
     assert [e["node"]["worker"]["id"] for e in own["payouts"]["edges"]] == [winner.id]
+
+
+NEXT = """mutation($skill: String) { claimNextTask(input: {skill: $skill}) {
+  claim { id status task { id title } } userErrors { code } } }"""
+
+
+def test_claim_next_task_takes_a_fitting_task_or_says_none_fits(client, market):
+    acme = market.requester("Acme")
+    market.task(acme, title="needs french", skills=["french"])
+    plain = market.task(acme, title="plain")
+    worker = market.worker("w", ["german"])
+
+    first = client.data(worker.key, NEXT)["claimNextTask"]
+    assert first["userErrors"] == [] and first["claim"]["task"]["id"] == plain
+    assert first["claim"]["status"] == "ACTIVE"
+
+    nothing = client.data(worker.key, NEXT)["claimNextTask"]
+    assert nothing == {"claim": None, "userErrors": []}
+    assert client.data(worker.key, NEXT, {"skill": "french"})["claimNextTask"]["claim"] is None
