@@ -27,7 +27,7 @@ def test_malformed_json_is_a_400(client, acme):
     answer = client.http.post("/graphql", content=b'{"query": "{ tasks', headers={
         "Authorization": f"Bearer {acme.key}", "Content-Type": "application/json"})
     assert answer.status_code == 400
-    assert "JSON" in answer.text
+    assert answer.json()["errors"][0]["message"] == "Unable to parse request body as JSON"
     assert head(client) == before
 
 
@@ -118,7 +118,10 @@ def test_requests_without_a_known_key_get_401_and_no_data(client, authorization)
     answer = client.http.post("/graphql", json={"query": "{ tasks { edges { cursor } } }"},
                               headers=headers)
     assert answer.status_code == 401
-    assert "data" not in answer.text
+    assert answer.headers["www-authenticate"] == "Bearer"
+    assert answer.json() == {"errors": [{"message": answer.json()["errors"][0]["message"],
+                                         "extensions": {"code": "UNAUTHENTICATED"}}]}
+    assert "data" not in answer.json()
 
 
 def test_oversized_bodies_get_413(client, acme):

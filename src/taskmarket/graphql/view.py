@@ -14,7 +14,8 @@ from typing import Any
 from cross_web import HTTPException
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -26,6 +27,17 @@ from .limits import allowed_origins
 
 log = logging.getLogger("taskmarket.graphql")
 UNAUTHORIZED = "Unauthorized: send 'Authorization: Bearer <api key>' with a known key"
+
+
+CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 405: "METHOD_NOT_ALLOWED",
+         404: "NOT_FOUND", 415: "UNSUPPORTED_MEDIA_TYPE"}
+
+
+def error_response(status: int, reason: str) -> JSONResponse:
+    """Transport errors as GraphQL-shaped JSON, so clients parse one format."""
+    body = {"errors": [{"message": reason, "extensions": {"code": CODES.get(status, "ERROR")}}]}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 class AuthAwareWebSocket(ASGIWebSocketAdapter):
@@ -45,6 +57,16 @@ class GraphQLView(GraphQL):
             origins = allowed_origins("TASKMARKET_WS_ORIGINS") or allowed_origins()
         super().__init__(schema, allowed_origins=origins)
         self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as error:
+            response = error_response(error.status_code, error.reason)
+        await response(scope, receive, send)
 
     async def viewer_for(self, authorization: str | None) -> Viewer | None:
         secret = secret_from_header(authorization)
