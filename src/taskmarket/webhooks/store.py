@@ -88,9 +88,12 @@ def claim_due_endpoint(conn: psycopg.Connection, owner: UUID, lease: float,
             UPDATE webhook_endpoint_state SET lease_owner = %s,
                    lease_until = {NOW} + {SECONDS}
              WHERE endpoint_id = (
-                SELECT endpoint_id FROM webhook_endpoint_state
+                SELECT endpoint_id FROM webhook_endpoint_state s
                  WHERE enabled AND next_attempt_at <= {NOW} AND cursor < %s
                    AND (lease_until IS NULL OR lease_until < {NOW})
+                   -- idle endpoints cost an index probe, not a tick, per look
+                   AND EXISTS (SELECT 1 FROM event_log e WHERE e.requester_id = s.requester_id
+                                  AND e.position > s.cursor)
                  ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED)
             RETURNING *""", (owner, lease, head)).fetchone()
 
