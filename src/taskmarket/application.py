@@ -355,6 +355,14 @@ class Marketplace(Application[UUID]):
             return None
         return key
 
+    def key_is_live(self, key_id: UUID) -> bool:
+        """Whether an API key exists and was not revoked (long-lived sessions re-check)."""
+        try:
+            key = self.repository.get(key_id)
+        except AggregateNotFoundError:
+            return False
+        return isinstance(key, ApiKey) and not key.revoked
+
     # --- webhooks -------------------------------------------------------------------
     # Set by bootstrap: stores signing secrets outside the event log (domain/webhook.py).
     webhook_records: Any = None
