@@ -35,7 +35,9 @@ def world(client, market) -> World:
     keys = {"ADMIN": market.admin, "FINANCE": market.key("FINANCE"), "REQ_A": a.key,
             "REQ_B": b.key, "WORKER_1": w1.key, "WORKER_2": w2.key,
             "PARTNER_A": market.key("PARTNER", a)}
-    ids = {"A": a.id, "B": b.id, "W1": w1.id, "T": task, "T2": task2, "TB": b_task,
+    spare = client.data(market.admin, 'mutation { createApiKey(input: {role: FINANCE, '
+                        'name: "spare"}) { apiKeyId } }')["createApiKey"]["apiKeyId"]
+    ids = {"K": spare, "A": a.id, "B": b.id, "W1": w1.id, "T": task, "T2": task2, "TB": b_task,
            "C1": claim, "C2": claim2, "S1": submission, "P1": payout}
     uuids = {name: base64.b64decode(gid).decode().rsplit(":", 1)[1]
              for name, gid in ids.items() if name in ("A", "B")}
@@ -64,6 +66,9 @@ OPS = [
        payload("createWorker")),
     Op("createApiKey", 'mutation { createApiKey(input: {role: FINANCE, name: "N"}) '
        '{ apiKey userErrors { code } } }', lambda i: {}, {"ADMIN"}, payload("createApiKey")),
+    Op("revokeApiKey", 'mutation($id: ID!) { revokeApiKey(input: {apiKeyId: $id}) '
+       '{ userErrors { code } } }', lambda i: {"id": i["K"]}, {"ADMIN"},
+       payload("revokeApiKey")),
     Op("depositFunds", 'mutation($id: ID!) { depositFunds(input: {requesterId: $id, '
        'amount: {amount: 5, currency: "USD"}, reference: "r"}) { userErrors { code } } }',
        lambda i: {"id": i["A"]}, {"ADMIN"}, payload("depositFunds")),

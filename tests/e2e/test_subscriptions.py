@@ -161,3 +161,28 @@ def test_queries_on_one_socket_see_writes_made_between_them(client, market, serv
                 {"id": acme.id})
     assert ask("b") == 1_250
     subscriber.close()
+
+
+def test_revoking_a_key_ends_its_requests_and_its_open_subscription(
+        client, market, server, monkeypatch):
+    from taskmarket.graphql import subscriptions
+
+    monkeypatch.setattr(subscriptions, "KEY_CHECK_SECONDS", 0.2)
+    acme = market.requester("Acme")
+    made = client.data(server.admin_key, """mutation($a: ID) { createApiKey(input: {
+        role: PARTNER, requesterId: $a, name: "feed"}) { apiKey apiKeyId } }""",
+                       {"a": acme.id})["createApiKey"]
+    subscriber = Subscriber(server.ws_url, made["apiKey"])
+    subscriber.subscribe(EVENTS)
+
+    revoked = client.data(server.admin_key, """mutation($id: ID!) { revokeApiKey(input: {
+        apiKeyId: $id}) { revoked userErrors { code } } }""", {"id": made["apiKeyId"]})
+    assert revoked["revokeApiKey"] == {"revoked": True, "userErrors": []}
+    assert client.post(made["apiKey"], "{ events { edges { cursor } } }").status_code == 401
+
+    message = json.loads(subscriber.ws.recv(timeout=15))
+    while message["type"] == "next" and "errors" not in message["payload"]:
+        message = json.loads(subscriber.ws.recv(timeout=15))
+    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+    subscriber.close()

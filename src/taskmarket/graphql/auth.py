@@ -15,6 +15,7 @@ class Viewer:
     role: Role
     subject_id: UUID | None
     key_name: str
+    key_id: UUID | None = None
 
     @property
     def requester_id(self) -> UUID | None:

@@ -11,7 +11,7 @@ from .auth import require
 from .commands import execute
 from .context import ctx
 from .errors import UserError
-from .ids import decode_one
+from .ids import decode_one, to_global_id
 from .types import Requester, Role as RoleEnum, Worker
 
 
@@ -58,6 +58,19 @@ class CreateApiKeyInput:
 @strawberry.type
 class CreateApiKeyPayload:
     api_key: Optional[str] = None
+    api_key_id: Optional[strawberry.ID] = strawberry.field(
+        default=None, description="Names the key to revokeApiKey; not a secret.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class RevokeApiKeyInput:
+    api_key_id: strawberry.ID
+
+
+@strawberry.type
+class RevokeApiKeyPayload:
+    revoked: bool = False
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -121,7 +134,25 @@ class PeopleMutations:
         def command():
             require(context.need_viewer(), Role.ADMIN)
             role, subject_id = subject_of(input)
-            return context.marketplace.issue_api_key(role, input.name, subject_id)[1]
+            return context.marketplace.issue_api_key(role, input.name, subject_id)
 
         outcome = await execute(context, "createApiKey", command)
-        return CreateApiKeyPayload(api_key=outcome.value, user_errors=outcome.errors)
+        if not outcome.ok:
+            return CreateApiKeyPayload(user_errors=outcome.errors)
+        key_id, secret = outcome.value
+        return CreateApiKeyPayload(api_key=secret,
+                                   api_key_id=strawberry.ID(to_global_id("ApiKey", key_id)))
+
+    @strawberry.mutation(description="Revoke an API key: it stops working at once, "
+                         "open subscriptions included.")
+    async def revoke_api_key(self, info: strawberry.Info,
+                             input: RevokeApiKeyInput) -> RevokeApiKeyPayload:
+        context = ctx(info)
+
+        def command():
+            require(context.need_viewer(), Role.ADMIN)
+            key_id = decode_one(input.api_key_id, "ApiKey", "apiKeyId")
+            context.marketplace.revoke_api_key(key_id)
+
+        outcome = await execute(context, "revokeApiKey", command)
+        return RevokeApiKeyPayload(revoked=outcome.ok, user_errors=outcome.errors)

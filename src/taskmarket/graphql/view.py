@@ -75,7 +75,8 @@ class GraphQLView(GraphQL):
         key = await run_in_threadpool(self.services.marketplace.authenticate, secret)
         if key is None:
             return None
-        return Viewer(role=key.role, subject_id=key.subject_id, key_name=key.name)
+        return Viewer(role=key.role, subject_id=key.subject_id, key_name=key.name,
+                      key_id=key.id)
 
     async def get_context(self, request: Request | WebSocket,
                           response: Response | WebSocket) -> Context:
