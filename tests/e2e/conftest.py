@@ -4,6 +4,7 @@ database, with the projections running, and a small GraphQL client over httpx.""
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from websockets.sync.client import connect
 
 from taskmarket.bootstrap import build_marketplace, build_read_models, start_projections
 from taskmarket.domain import Role
@@ -214,3 +216,48 @@ class Market:
 @pytest.fixture
 def market(client, server) -> Market:
     return Market(client, server.admin_key)
+
+
+class Subscriber:
+    """A graphql-transport-ws client, as a partner integration would run one."""
+
+    def __init__(self, ws_url: str, key: str | None):
+        connection = connect(ws_url, subprotocols=["graphql-transport-ws"], open_timeout=10)
+        self.ws = connection.__enter__()  # closed by close(), which every test calls
+        payload = {"authorization": f"Bearer {key}"} if key else {}
+        self.ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+
+    def acknowledged(self) -> bool:
+        return json.loads(self.ws.recv(timeout=10))["type"] == "connection_ack"
+
+    def subscribe(self, query: str, variables: dict | None = None) -> None:
+        assert self.acknowledged()
+        self.ws.send(json.dumps({"id": "1", "type": "subscribe",
+                                 "payload": {"query": query, "variables": variables or {}}}))
+
+    def take(self, count: int) -> list[dict]:
+        got = []
+        while len(got) < count:
+            message = json.loads(self.ws.recv(timeout=15))
+            assert message["type"] == "next", message
+            assert "errors" not in message["payload"], message
+            got.append(message["payload"]["data"]["events"])
+        return got
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+@pytest.fixture
+def subscribe_as(server):
+    """Open graphql-transport-ws connections with a key; all are closed after the test."""
+    opened = []
+
+    def open_with(key):
+        subscriber = Subscriber(server.ws_url, key)
+        opened.append(subscriber)
+        return subscriber
+
+    yield open_with
+    for subscriber in opened:
+        subscriber.close()

@@ -8,8 +8,14 @@ CLAIM = """mutation($task: ID!) { claimTask(input: {taskId: $task}) {
   claim { id status } userErrors { code } } }"""
 
 
-def test_a_task_from_posting_to_payout(client, market, server):
+FEED = "subscription { events { position type aggregateId } }"
+
+
+def test_a_task_from_posting_to_payout(client, market, server, subscribe_as):
     acme = market.requester("Acme", deposit=10_000)
+    partner = market.key("PARTNER", acme)
+    feed = subscribe_as(partner)
+    feed.subscribe(FEED)
     posted = client.data(acme.key, """mutation { postTask(input: {title: "Label cats",
         instructions: "one label", reward: {amount: 700, currency: "USD"}, assignments: 3,
         requiredSkills: ["Vision"]}) {
@@ -65,6 +71,16 @@ def test_a_task_from_posting_to_payout(client, market, server):
     winner, _ = winners[0]
     own = client.data(winner.key, "{ payouts { edges { node { worker { id } } } } }")
     assert [e["node"]["worker"]["id"] for e in own["payouts"]["edges"]] == [winner.id]
+
+    # The partner's feed carried the whole story, in log order, as its query shows it.
+    log = client.data(partner, "{ events(first: 100) { edges { node { position type "
+                               "aggregateId } } } }")["events"]["edges"]
+    received = feed.take(len(log))
+    assert received == [edge["node"] for edge in log]
+    kinds = [e["type"] for e in received]
+    assert kinds[0] == "TaskPosted" and kinds.count("TaskClaimed") == 3
+    assert kinds.count("TaskSubmissionAccepted") == 3 and kinds.count("PayoutRequested") == 3
+    assert "TaskCompleted" in kinds
 
 
 NEXT = """mutation($skill: String) { claimNextTask(input: {skill: $skill}) {

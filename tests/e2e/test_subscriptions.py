@@ -5,7 +5,6 @@ import threading
 
 import pytest
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
 
 EVENTS = """subscription($after: String, $types: [String!]) {
   events(after: $after, types: $types) { position type aggregateId } }"""
@@ -13,40 +12,11 @@ ADMIN_EVENTS = """query($after: String) { events(first: 100, after: $after) {
   edges { node { position type aggregateId } } } }"""
 
 
-class Subscriber:
-    """A graphql-transport-ws client, as a partner integration would run one."""
-
-    def __init__(self, ws_url: str, key: str | None):
-        connection = connect(ws_url, subprotocols=["graphql-transport-ws"], open_timeout=10)
-        self.ws = connection.__enter__()  # closed by close(), which every test calls
-        payload = {"authorization": f"Bearer {key}"} if key else {}
-        self.ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-
-    def acknowledged(self) -> bool:
-        return json.loads(self.ws.recv(timeout=10))["type"] == "connection_ack"
-
-    def subscribe(self, query: str, variables: dict | None = None) -> None:
-        assert self.acknowledged()
-        self.ws.send(json.dumps({"id": "1", "type": "subscribe",
-                                 "payload": {"query": query, "variables": variables or {}}}))
-
-    def take(self, count: int) -> list[dict]:
-        got = []
-        while len(got) < count:
-            message = json.loads(self.ws.recv(timeout=15))
-            assert message["type"] == "next", message
-            assert "errors" not in message["payload"], message
-            got.append(message["payload"]["data"]["events"])
-        return got
-
-    def close(self) -> None:
-        self.ws.close()
-
-
-def test_a_partner_receives_its_requesters_task_events_in_order(client, market, server):
+def test_a_partner_receives_its_requesters_task_events_in_order(client, market, server,
+                                                                subscribe_as):
     acme, rival = market.requester("Acme"), market.requester("Rival")
     partner = market.key("PARTNER", acme)
-    subscriber = Subscriber(server.ws_url, partner)
+    subscriber = subscribe_as(partner)
     subscriber.subscribe(EVENTS)
 
     worker = market.worker("w")
@@ -71,7 +41,7 @@ def test_a_partner_receives_its_requesters_task_events_in_order(client, market, 
     assert positions == sorted(set(positions))
 
 
-def test_replay_then_live_has_no_gap_and_no_duplicate(client, market, server):
+def test_replay_then_live_has_no_gap_and_no_duplicate(client, market, server, subscribe_as):
     acme = market.requester("Acme", deposit=1_000_000)
     for n in range(4):
         market.task(acme, title=f"before {n}")
@@ -85,7 +55,7 @@ def test_replay_then_live_has_no_gap_and_no_duplicate(client, market, server):
             market.task(acme, title=f"during {n}")
         writer_done.set()
 
-    subscriber = Subscriber(server.ws_url, server.admin_key)
+    subscriber = subscribe_as(server.admin_key)
     writer = threading.Thread(target=keep_writing)
     writer.start()  # live events arrive while the replay is still being read
     subscriber.subscribe(EVENTS, {"after": start})
@@ -102,9 +72,9 @@ def test_replay_then_live_has_no_gap_and_no_duplicate(client, market, server):
     assert positions == list(range(int(start) + 1, int(start) + 1 + len(positions)))
 
 
-def test_types_filter_the_stream(market, server):
+def test_types_filter_the_stream(market, server, subscribe_as):
     acme = market.requester("Acme")
-    subscriber = Subscriber(server.ws_url, server.admin_key)
+    subscriber = subscribe_as(server.admin_key)
     subscriber.subscribe(EVENTS, {"types": ["TaskPosted"]})
     first, second = market.task(acme, title="one"), market.task(acme, title="two")
     received = subscriber.take(2)
@@ -114,16 +84,16 @@ def test_types_filter_the_stream(market, server):
 
 
 @pytest.mark.parametrize("key", [None, "tm_admin_not-a-real-key"])
-def test_a_socket_without_a_known_key_is_closed_with_4401(server, key):
-    subscriber = Subscriber(server.ws_url, key)
+def test_a_socket_without_a_known_key_is_closed_with_4401(server, key, subscribe_as):
+    subscriber = subscribe_as(key)
     with pytest.raises(ConnectionClosed) as closed:
         subscriber.ws.recv(timeout=10)
     assert closed.value.rcvd.code == 4401
 
 
-def test_a_worker_may_not_subscribe_to_the_log(market, server):
+def test_a_worker_may_not_subscribe_to_the_log(market, server, subscribe_as):
     worker = market.worker("w")
-    subscriber = Subscriber(server.ws_url, worker.key)
+    subscriber = subscribe_as(worker.key)
     subscriber.subscribe(EVENTS)
     message = json.loads(subscriber.ws.recv(timeout=10))
     subscriber.close()
@@ -132,8 +102,9 @@ def test_a_worker_may_not_subscribe_to_the_log(market, server):
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
 
 
-def test_disconnecting_ends_the_subscription_and_the_server_carries_on(client, market, server):
-    subscriber = Subscriber(server.ws_url, server.admin_key)
+def test_disconnecting_ends_the_subscription_and_the_server_carries_on(client, market, server,
+                                                                        subscribe_as):
+    subscriber = subscribe_as(server.admin_key)
     subscriber.subscribe(EVENTS, {"types": ["RequesterCreated"]})
     market.requester("Acme", deposit=0)
     assert subscriber.take(1)[0]["type"] == "RequesterCreated"
@@ -142,10 +113,11 @@ def test_disconnecting_ends_the_subscription_and_the_server_carries_on(client, m
     market.requester("Later", deposit=0)
 
 
-def test_queries_on_one_socket_see_writes_made_between_them(client, market, server):
+def test_queries_on_one_socket_see_writes_made_between_them(client, market, server,
+                                                             subscribe_as):
     acme = market.requester("Acme", deposit=1_000)
     balance = """query($id: ID!) { node(id: $id) { ... on Requester { balance { amount } } } }"""
-    subscriber = Subscriber(server.ws_url, server.admin_key)
+    subscriber = subscribe_as(server.admin_key)
     assert subscriber.acknowledged()
 
     def ask(operation_id: str) -> int:
@@ -164,7 +136,7 @@ def test_queries_on_one_socket_see_writes_made_between_them(client, market, serv
 
 
 def test_revoking_a_key_ends_its_requests_and_its_open_subscription(
-        client, market, server, monkeypatch):
+        client, market, server, monkeypatch, subscribe_as):
     from taskmarket.graphql import subscriptions
 
     monkeypatch.setattr(subscriptions, "KEY_CHECK_SECONDS", 0.2)
@@ -172,7 +144,7 @@ def test_revoking_a_key_ends_its_requests_and_its_open_subscription(
     made = client.data(server.admin_key, """mutation($a: ID) { createApiKey(input: {
         role: PARTNER, requesterId: $a, name: "feed"}) { apiKey apiKeyId } }""",
                        {"a": acme.id})["createApiKey"]
-    subscriber = Subscriber(server.ws_url, made["apiKey"])
+    subscriber = subscribe_as(made["apiKey"])
     subscriber.subscribe(EVENTS)
 
     revoked = client.data(server.admin_key, """mutation($id: ID!) { revokeApiKey(input: {

@@ -39,6 +39,8 @@ ROTATE = """mutation($id: ID!) { rotateWebhookSecret(input: {endpointId: $id}) {
 UPDATE = """mutation($id: ID!, $types: [String!]) {
   updateWebhookEndpoint(input: {endpointId: $id, eventTypes: $types}) {
     endpoint { eventTypes } userErrors { code field } } }"""
+LIST = """query($first: Int, $after: String) { webhookEndpoints(first: $first, after: $after) {
+    edges { cursor node { id url } } pageInfo { hasNextPage endCursor } } }"""
 NODE = """query($id: ID!) { node(id: $id) { id ... on WebhookEndpoint { url enabled } } }"""
 
 
@@ -141,6 +143,21 @@ def test_only_the_owner_or_an_admin_can_see_and_manage_an_endpoint(client, marke
     partner = market.key("PARTNER", acme)
     assert client.data(partner, CREATE, {"url": receiver.url})[
         "createWebhookEndpoint"]["userErrors"] == []
+
+    def listed(key, **page):
+        return client.data(key, LIST, page)["webhookEndpoints"]
+
+    mine = [edge["node"]["id"] for edge in listed(acme.key)["edges"]]
+    assert len(mine) == 2 and endpoint_id in mine
+    assert [e["node"]["id"] for e in listed(rival.key)["edges"]] == [
+        by_admin["createWebhookEndpoint"]["endpoint"]["id"]]
+    first_page = listed(market.admin, first=2)
+    assert first_page["pageInfo"]["hasNextPage"]
+    rest = listed(market.admin, first=2, after=first_page["pageInfo"]["endCursor"])
+    everything = [e["node"]["id"] for e in first_page["edges"] + rest["edges"]]
+    assert len(everything) == 3 and set(mine) < set(everything)
+    body = client.run(worker.key, LIST)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
 @pytest.mark.parametrize("url, types, field", [
