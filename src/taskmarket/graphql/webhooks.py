@@ -7,7 +7,7 @@ requester only. An endpoint of someone else is NOT_FOUND, so ids reveal nothing.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Optional
 from uuid import UUID
@@ -304,6 +304,28 @@ class WebhookMutations:
 # --- queries -------------------------------------------------------------------------------------
 @strawberry.type
 class WebhookQueries:
+    @strawberry.field(description="Webhook endpoints: an ADMIN sees all, a REQUESTER or "
+                      "PARTNER key those of its requester. In id order.")
+    async def webhook_endpoints(self, info: strawberry.Info, first: Optional[int] = None,
+                                after: Optional[str] = None) -> Connection[WebhookEndpoint]:
+        size = page_size(first)
+        context = ctx(info)
+        cursor = await context.call(decode, after, UUID)
+
+        def rows():
+            viewer = context.need_viewer()
+            if viewer.role != Role.ADMIN and (viewer.role not in MANAGERS
+                                              or viewer.requester_id is None):
+                raise ClientError("webhooks need an ADMIN, REQUESTER or PARTNER key",
+                                  "FORBIDDEN")
+            marketplace = context.marketplace
+            ids = marketplace.webhook_records.endpoint_ids(
+                marketplace, viewer.requester_id, size + 1, cursor[0] if cursor else None)
+            return [_Listed(marketplace.get_webhook_endpoint(i), encode(i)) for i in ids]
+
+        return connection(await context.call(rows), size,
+                          lambda row: WebhookEndpoint.from_aggregate(row.endpoint))
+
     @strawberry.field(description="An endpoint's deliveries, newest first: attempts, status "
                       "codes, latency and the next retry.")
     async def webhook_deliveries(self, info: strawberry.Info, endpoint_id: strawberry.ID,
@@ -323,6 +345,12 @@ class WebhookQueries:
             return [replace(row, cursor=encode(row.seq)) for row in found]
 
         return connection(await context.call(rows), size, WebhookDelivery.from_row)
+
+
+@dataclass(frozen=True)
+class _Listed:
+    endpoint: Any
+    cursor: str
 
 
 async def resolve_webhook_node(info: strawberry.Info, type_name: str,
