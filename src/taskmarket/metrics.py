@@ -25,3 +25,15 @@ PAYOUT_OUTCOMES = Counter(
     "taskmarket_payout_outcomes_total",
     "Payout attempts by outcome (paid, failed, retrying, ...).", ["outcome"],
 )
+WEBHOOK_ATTEMPTS = Counter(
+    "taskmarket_webhook_attempts_total",
+    "Webhook POSTs by outcome (delivered, or why not: http_5xx, timeout, refused...).",
+    ["outcome"],
+)
+WEBHOOK_LATENCY = Histogram(
+    "taskmarket_webhook_attempt_seconds", "Time from sending a webhook POST to its answer.",
+)
+WEBHOOK_ENDPOINTS_DISABLED = Counter(
+    "taskmarket_webhook_endpoints_disabled_total",
+    "Endpoints the deliverer disabled after failing past the retry policy.",
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from prometheus_client import REGISTRY
 from webhook_harness import Receiver, wait_until
 
 from taskmarket.domain import Money
@@ -73,6 +74,11 @@ def world(app, database, monkeypatch):
     made = World(app, database, DeliveryPolicy.from_env(**_fast()))
     yield made
     made.engine.stop()
+
+
+def _attempts(outcome: str) -> float:
+    return REGISTRY.get_sample_value("taskmarket_webhook_attempts_total",
+                                     {"outcome": outcome}) or 0.0
 
 
 def _fast(**overrides) -> dict:
@@ -210,9 +216,11 @@ def test_loopback_targets_are_refused_without_the_development_flag(app, database
     by_ip = world.endpoint(requester, receiver)
     by_name = world.endpoint(requester, receiver,
                              url=f"http://localhost:{receiver.port}/hook")
+    refused_before = _attempts("refused")
     world.post(requester, 1)
     world.deliver()
     assert receiver.events() == []
+    assert _attempts("refused") - refused_before == 2  # what /metrics shows operators
     for endpoint, words in ((by_ip, "127.0.0.1 is a loopback"), (by_name, "loopback")):
         (attempt,) = world.deliveries(endpoint)
         assert not attempt.delivered and attempt.last_status_code is None

@@ -10,6 +10,7 @@ from uuid import UUID
 import httpx
 
 from ..graphql.ids import to_global_id
+from ..metrics import WEBHOOK_ATTEMPTS, WEBHOOK_LATENCY
 from ..projections.rows import EventRow
 from .signing import EVENT_ID_HEADER, SIGNATURE_HEADER, sign
 from .ssrf import AddressRefused
@@ -56,17 +57,28 @@ def post_event(client: httpx.Client, url: str, secret: str, event: EventRow,
         "Taskmarket-Delivery-Id": str(delivery_id),
     }
     started = time.perf_counter()
+    outcome, label = _send(client, url, body, headers, started)
+    WEBHOOK_ATTEMPTS.labels(label).inc()
+    WEBHOOK_LATENCY.observe(outcome.latency_ms / 1000)
+    return outcome
+
+
+def _send(client: httpx.Client, url: str, body: bytes, headers: dict[str, str],
+          started: float) -> tuple[Outcome, str]:
     try:
         with client.stream("POST", url, content=body, headers=headers) as response:
             _drain(response)
             status = response.status_code
     except AddressRefused as refused:
-        return Outcome(False, None, _ms(started), str(refused))
+        return Outcome(False, None, _ms(started), str(refused)), "refused"
     except httpx.TimeoutException:
-        return Outcome(False, None, _ms(started), "timed out")
+        return Outcome(False, None, _ms(started), "timed out"), "timeout"
     except httpx.HTTPError as error:
-        return Outcome(False, None, _ms(started), f"{type(error).__name__}: {error}"[:500])
-    return Outcome(200 <= status < 300, status, _ms(started), None)
+        message = f"{type(error).__name__}: {error}"[:500]
+        return Outcome(False, None, _ms(started), message), "connection_error"
+    delivered = 200 <= status < 300
+    label = "delivered" if delivered else f"http_{status // 100}xx"
+    return Outcome(delivered, status, _ms(started), None), label
 
 
 def _drain(response: httpx.Response) -> None:

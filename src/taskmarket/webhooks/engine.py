@@ -25,6 +25,7 @@ import httpx
 import psycopg
 
 from ..database import Database
+from ..metrics import WEBHOOK_ENDPOINTS_DISABLED
 from ..projections.rows import EventRow
 from . import feed, store
 from .deliverer import Outcome, post_event
@@ -171,6 +172,7 @@ class WebhookEngine:
                  reason: str) -> None:
         store.stop_for_good(conn, state)
         self.marketplace.disable_webhook_endpoint(state.endpoint_id, reason)
+        WEBHOOK_ENDPOINTS_DISABLED.inc()
         log.warning("webhook endpoint %s disabled: %s", state.endpoint_id, reason)
 
     # --- manual redelivery ------------------------------------------------------------
