@@ -6,8 +6,11 @@ tests are isolated and cheap (a file copy), and never use a fake of our own data
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,14 +25,17 @@ _counter = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory) -> Database:
+def pg_server() -> Database:
     """The session's PostgreSQL: DATABASE_URL's server if set, else an embedded one."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         server = Database.from_url(url).with_dbname(TEMPLATE)
         server.ensure_exists()
     else:
-        data_dir = Path(tmp_path_factory.mktemp("taskmarket-pg"))
+        # Not under pytest's temp root: every pytest run that starts re-chmods that root to
+        # 0700, which locks the server's own OS user out of a running session's data.
+        data_dir = Path(tempfile.mkdtemp(prefix="taskmarket-test-pg-"))
+        atexit.register(shutil.rmtree, data_dir, True)  # LIFO: runs after the server stops
         server = start_embedded(data_dir, dbname=TEMPLATE)
     prepare_database(server)
     return server

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -96,10 +97,15 @@ def wait_until(condition, seconds: float = 15) -> bool:
 
 
 @pytest.fixture
-def data_dir(tmp_path):
-    yield tmp_path / "data"
-    for process in postmasters((tmp_path / "data" / "pgdata").resolve()):
+def data_dir():
+    # Outside pytest's temp root, which a concurrently starting pytest re-chmods to 0700,
+    # locking the embedded server's OS user out of its files.
+    root = Path(tempfile.mkdtemp(prefix="taskmarket-cli-test-"))
+    yield root / "data"
+    for process in postmasters((root / "data" / "pgdata").resolve()):
         process.terminate()  # only if a test failed half-way: never leave a server behind
+        process.wait(timeout=30)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def test_serve_issue_a_key_restart_and_the_key_still_works(data_dir):
