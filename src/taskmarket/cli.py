@@ -77,7 +77,8 @@ def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: 
     app.state.stripe_webhook_secret = stripe_setup.webhook_secret
     webhooks = start_webhooks(database, marketplace)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        # log_config=None: uvicorn logs through our handlers (JSON lines off a terminal)
+        uvicorn.run(app, host=host, port=port, log_level="info", log_config=None)
     finally:
         webhooks.stop()
         background.stop()

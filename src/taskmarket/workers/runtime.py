@@ -59,6 +59,8 @@ def connect_stripe(api_key: str | None, webhook_secret: str | None, data_dir: Pa
     log.warning("Stripe: STRIPE_API_KEY is unset, so payouts go to the in-process Stripe "
                 "emulator at %s (no real money moves)", emulator.url)
     if url_file is not None:
+        # With DATABASE_URL nothing else creates the data dir.
+        url_file.parent.mkdir(parents=True, exist_ok=True)
         url_file.write_text(emulator.url)
     return StripeSetup(StripeGateway.connect(None, emulator.url), webhook_secret, emulator)
 
