@@ -122,6 +122,8 @@ OPS = [
        payload("task")),
     Op("myClaims", "{ myClaims { edges { cursor } } }", lambda i: {},
        {"WORKER_1", "WORKER_2"}),
+    Op("me", "{ me { role requester { id } worker { id } } }", lambda i: {}, ALL,
+       payload("me")),
     Op("ledger", "{ ledger { edges { node { account amount } } } }", lambda i: {},
        {"ADMIN", "FINANCE"}),
 ]
@@ -182,6 +184,17 @@ def test_finance_reads_the_ledger_and_it_balances(client, world):
     acme = client.data(world.keys["FINANCE"], '''query($a: String) { ledger(account: $a) {
       edges { node { amount } } } }''', {"a": f"requester:{world.uuids['A']}"})
     assert acme["ledger"]["edges"]
+
+
+def test_me_says_who_each_key_acts_for(client, world):
+    query = "{ me { role requester { id } worker { id } } }"
+    seen = {role: client.data(world.keys[role], query)["me"] for role in ROLES}
+    assert seen["REQ_A"] == {"role": "REQUESTER", "requester": {"id": world.ids["A"]},
+                             "worker": None}
+    assert seen["PARTNER_A"]["requester"] == {"id": world.ids["A"]}
+    assert seen["WORKER_1"] == {"role": "WORKER", "requester": None,
+                                "worker": {"id": world.ids["W1"]}}
+    assert seen["FINANCE"] == {"role": "FINANCE", "requester": None, "worker": None}
 
 
 def test_a_worker_sees_only_its_own_payouts(client, world):

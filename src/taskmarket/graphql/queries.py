@@ -18,7 +18,29 @@ from .pagination import Connection, connection, empty_connection, page_size
 from .types import (
     Claim, Event, Node, Payout, PayoutStatus, Requester, Submission, Task, TaskStatus, Worker,
 )
+from .types import Role as RoleEnum
 from .webhooks import resolve_webhook_node
+
+
+@strawberry.type(description="Who the API key belongs to.")
+class Me:
+    role: RoleEnum
+    key_name: str
+    viewer: strawberry.Private[Viewer]
+
+    @strawberry.field(description="The requester a REQUESTER or PARTNER key acts for.")
+    async def requester(self, info: strawberry.Info) -> Optional[Requester]:
+        if self.viewer.requester_id is None:
+            return None
+        row = await ctx(info).loaders.requesters.load(self.viewer.requester_id)
+        return Requester.from_row(row) if row else None
+
+    @strawberry.field(description="The worker a WORKER key acts for.")
+    async def worker(self, info: strawberry.Info) -> Optional[Worker]:
+        if self.viewer.worker_id is None:
+            return None
+        row = await ctx(info).loaders.workers.load(self.viewer.worker_id)
+        return Worker.from_row(row) if row else None
 
 
 def forbidden(message: str) -> ClientError:
@@ -86,6 +108,11 @@ async def tasks_for(context: Context, viewer: Viewer, size: int, after: Optional
 
 @strawberry.type
 class Queries:
+    @strawberry.field(description="The caller: its role and whom its key acts for.")
+    def me(self, info: strawberry.Info) -> Me:
+        viewer = ctx(info).need_viewer()
+        return Me(role=RoleEnum(viewer.role.value), key_name=viewer.key_name, viewer=viewer)
+
     @strawberry.field
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Optional[Node]:
         decoded = decode_node_id(id)
