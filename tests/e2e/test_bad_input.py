@@ -148,3 +148,15 @@ def test_unexpected_failures_are_masked(client, acme, server, monkeypatch):
     body = client.run(acme.key, "{ tasks { edges { cursor } } }")
     assert body["errors"][0]["message"] == "Internal server error."
     assert "secret" not in str(body)
+
+
+def test_oversized_chunked_bodies_get_413_too(client, acme):
+    def chunks():
+        yield b'{"query": "{ tasks { edges { cursor } } }", "padding": "'
+        for _ in range(100):
+            yield b"x" * 10_000
+        yield b'"}'
+
+    answer = client.http.post("/graphql", content=chunks(), headers={
+        "Authorization": f"Bearer {acme.key}", "Content-Type": "application/json"})
+    assert answer.status_code == 413
