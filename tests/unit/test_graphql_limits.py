@@ -28,3 +28,15 @@ def test_a_document_within_the_limits_runs():
 def test_too_many_aliases_are_refused():
     result = run("{ " + " ".join(f"a{n}: __typename" for n in range(20)) + " }")
     assert "aliases" in result.errors[0].message
+
+
+def test_operation_labels_are_bounded(monkeypatch):
+    from taskmarket.graphql import extensions
+
+    monkeypatch.setattr(extensions, "_labels", set())
+    monkeypatch.setattr(extensions, "MAX_OPERATION_LABELS", 3)
+    names = [extensions.operation_label(f"Op{n}") for n in range(5)]
+    assert names == ["Op0", "Op1", "Op2", "other", "other"]
+    assert extensions.operation_label("Op1") == "Op1"
+    assert extensions.operation_label("bad name!") == "other"
+    assert extensions.operation_label(None) == "anonymous"

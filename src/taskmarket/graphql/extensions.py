@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 
@@ -10,12 +11,30 @@ from strawberry.extensions import SchemaExtension
 from ..metrics import REQUEST_LATENCY
 
 
+# Clients name their operations; a bound on distinct labels keeps a client that invents
+# names from growing the metrics without limit.
+MAX_OPERATION_LABELS = 200
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_labels: set[str] = set()
+
+
+def operation_label(name: str | None) -> str:
+    if not name:
+        return "anonymous"
+    if name in _labels:
+        return name
+    if not _NAME.match(name) or len(_labels) >= MAX_OPERATION_LABELS:
+        return "other"
+    _labels.add(name)
+    return name
+
+
 class OperationMetrics(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
         yield
-        name = self.execution_context.operation_name or "anonymous"
-        REQUEST_LATENCY.labels(name[:64]).observe(time.perf_counter() - started)
+        label = operation_label(self.execution_context.operation_name)
+        REQUEST_LATENCY.labels(label).observe(time.perf_counter() - started)
 
 
 class FreshLoaders(SchemaExtension):
