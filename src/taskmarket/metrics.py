@@ -37,3 +37,5 @@ WEBHOOK_ENDPOINTS_DISABLED = Counter(
     "taskmarket_webhook_endpoints_disabled_total",
     "Endpoints the deliverer disabled after failing past the retry policy.",
 )
+SUBSCRIPTIONS_ACTIVE = Gauge(
+    "taskmarket_subscriptions_active", "Event subscriptions currently streaming.")

@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -104,11 +105,23 @@ def test_a_worker_may_not_subscribe_to_the_log(market, server, subscribe_as):
 
 def test_disconnecting_ends_the_subscription_and_the_server_carries_on(client, market, server,
                                                                         subscribe_as):
+    def streaming() -> float:
+        for line in client.http.get("/metrics").text.splitlines():
+            if line.startswith("taskmarket_subscriptions_active "):
+                return float(line.split()[1])
+        raise AssertionError("no subscriptions gauge")
+
+    before = streaming()
     subscriber = subscribe_as(server.admin_key)
     subscriber.subscribe(EVENTS, {"types": ["RequesterCreated"]})
     market.requester("Acme", deposit=0)
     assert subscriber.take(1)[0]["type"] == "RequesterCreated"
+    assert streaming() == before + 1
     subscriber.close()
+    deadline = time.monotonic() + 10
+    while streaming() != before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert streaming() == before  # the server's side of the stream ended too
     assert client.http.get("/healthz").status_code == 200
     market.requester("Later", deposit=0)
 

@@ -12,6 +12,7 @@ from typing import Optional
 
 import strawberry
 
+from ..metrics import SUBSCRIPTIONS_ACTIVE
 from .context import Context, ctx
 from .errors import ClientError
 from .events import event_scope, parse_position
@@ -38,20 +39,24 @@ class Subscriptions:
                      types: Optional[list[str]] = None) -> AsyncGenerator[Event, None]:
         context = ctx(info)
         scope = event_scope(context.need_viewer())
-        watcher = context.services.watcher
-        position = parse_position(after)
-        checked = time.monotonic()
-        while True:
-            if time.monotonic() - checked > KEY_CHECK_SECONDS:
-                await ensure_key_live(context)
-                checked = time.monotonic()
-            # Every event up to this head is in the log before the scan starts, so an
-            # exhausted scan has seen them all, even those the filters skipped.
-            head_before = watcher.head
-            rows, scanned = await context.call(scope.scan, context.reads, position, BATCH,
-                                               types)
-            for row in rows:
-                yield Event.from_row(row)
-            position = scanned
-            if len(rows) < BATCH:
-                await watcher.wait_past(max(position, head_before), timeout=WAKE_SECONDS)
+        SUBSCRIPTIONS_ACTIVE.inc()
+        try:
+            watcher = context.services.watcher
+            position = parse_position(after)
+            checked = time.monotonic()
+            while True:
+                if time.monotonic() - checked > KEY_CHECK_SECONDS:
+                    await ensure_key_live(context)
+                    checked = time.monotonic()
+                # Every event up to this head is in the log before the scan starts, so an
+                # exhausted scan has seen them all, even those the filters skipped.
+                head_before = watcher.head
+                rows, scanned = await context.call(scope.scan, context.reads, position, BATCH,
+                                                   types)
+                for row in rows:
+                    yield Event.from_row(row)
+                position = scanned
+                if len(rows) < BATCH:
+                    await watcher.wait_past(max(position, head_before), timeout=WAKE_SECONDS)
+        finally:  # the client went away (the task is cancelled) or the stream failed
+            SUBSCRIPTIONS_ACTIVE.dec()
