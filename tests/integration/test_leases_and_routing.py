@@ -131,6 +131,7 @@ def test_a_paid_payout_is_not_paid_again_when_its_message_comes_back(database, e
         payout = UUID(emulator.state.transfers()[0]["metadata"]["payout_id"])
         wait_until(lambda: app.get_payout(payout).status == PayoutStatus.PAID, timeout=5)
 
+        wait_until(lambda: _dispatched_paid(database), timeout=5)
         with database.connect() as conn:  # make the sweeper resend everything at once
             conn.execute("UPDATE scheduled_work SET done_at = NULL, sent_at = NULL, "
                          "due_at = now() - interval '1 minute'")
@@ -138,6 +139,12 @@ def test_a_paid_payout_is_not_paid_again_when_its_message_comes_back(database, e
                    message="sweeper re-sent and the worker handled it all")
         assert len(emulator.state.transfers()) == 1
         assert app.get_payout(payout).status == PayoutStatus.PAID
+
+
+def _dispatched_paid(database) -> bool:
+    with database.connect() as conn:
+        return conn.execute("SELECT done_at IS NOT NULL FROM scheduled_work "
+                            "WHERE kind = 'pay'").fetchone()[0]
 
 
 def _all_sent_and_handled(database) -> bool:

@@ -50,7 +50,6 @@ class PayoutWorker:
 
     def pay(self, payout_id: UUID) -> str:
         """Pay the payout once. Returns what happened (for logs and tests)."""
-        self.work.touch(PAY, payout_id)
         payout = self.app.get_payout(payout_id)
         if payout.status != PayoutStatus.REQUESTED:
             return payout.status.value
@@ -70,6 +69,8 @@ class PayoutWorker:
         except TransferFailed as failure:
             self._record_failure(payout_id, failure)
             if failure.retryable:
+                # Retries are in flight (backing off): the sweeper need not send another.
+                self.work.touch(PAY, payout_id)
                 raise RetryableFailure(str(failure)) from failure
             return "FAILED"
         self.app.record_payout_paid(payout_id, transfer_id)

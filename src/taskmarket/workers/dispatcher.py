@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -23,6 +25,7 @@ from .schedule import AUTO_APPROVE, EXPIRE, PAY, Done, Work, WorkStore
 log = logging.getLogger(__name__)
 
 LOCK_KEY = "taskmarket-dispatcher"
+SENDERS = 4
 
 
 def _topic(event_class: type) -> str:
@@ -36,6 +39,7 @@ class Dispatcher:
         self.work = work
         self.actors = actors
         self.batch_size = batch_size
+        self.senders = ThreadPoolExecutor(SENDERS, thread_name_prefix="taskmarket-dispatch")
         # A task's auto-approval delay never changes; remembered so that each submission
         # does not replay its whole task (tasks with many slots have long histories).
         self.auto_approve_delays: dict[UUID, int | None] = {}
@@ -77,11 +81,13 @@ class Dispatcher:
     def _send(self) -> None:
         owed = [work for work in self._owed.values() if work is not None]
         payouts = {work.subject_id for work in owed if work.kind == PAY} | self._extra_payouts
-        for payout_id in payouts:
-            self.actors.pay_payout.send(str(payout_id))
-        for work in owed:
-            if work.kind != PAY:
-                send_work(self.actors, work, self.app.clock())
+        now = self.app.clock()
+        sends = [partial(self.actors.pay_payout.send, str(payout_id)) for payout_id in payouts]
+        sends += [partial(send_work, self.actors, work, now) for work in owed
+                  if work.kind != PAY]
+        # Each send is a round trip to the broker; a burst goes out on a few connections.
+        # Any failure propagates, so the batch is not recorded and is sent again.
+        list(self.senders.map(lambda send: send(), sends))
 
     def _owe(self, work: Work) -> None:
         self._changes.append(work)
@@ -153,6 +159,7 @@ class Dispatcher:
                 except Exception:
                     log.exception("dispatcher batch failed; trying again")
                     stop.wait(1.0)
+        self.senders.shutdown(wait=True)
 
 
 def send_work(actors: Actors, work: Work, now: datetime) -> None:
