@@ -32,6 +32,24 @@ def test_a_lease_expires_without_traffic_and_its_slot_reopens(database, emulator
         assert app.claim_next_task(next_worker) is not None
 
 
+def test_a_lease_renewed_by_a_revision_request_expires_again_on_its_new_time(
+        database, emulator):
+    with pipeline(database, emulator) as app:
+        requester = funded_requester(app)
+        task = post(app, requester, claim_timeout_seconds=1)
+        worker = app.register_worker("Ada")
+        claim = app.claim_task(task, worker)
+        submission = app.submit_work(task, claim, worker, {"label": "cat?"})
+        app.review_submission(task, submission, requester, "REQUEST_REVISION", "which cat")
+        renewed = app.get_task(task).claims[claim]
+        assert renewed.status == ClaimStatus.ACTIVE
+
+        seconds_left = (renewed.expires_at + timedelta(seconds=2) - utc_now()).total_seconds()
+        wait_until(lambda: app.get_task(task).claims[claim].status == ClaimStatus.EXPIRED,
+                   timeout=seconds_left, message="the renewed lease expired within 2 s")
+        assert app.get_task(task).open_slots == 1
+
+
 def test_a_lease_expires_through_the_redis_broker_too(database, emulator, redis_url):
     with pipeline(database, emulator, redis_url=redis_url) as app:
         requester = funded_requester(app)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from datetime import datetime, timedelta
+from functools import partial
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
