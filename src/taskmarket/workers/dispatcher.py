@@ -15,6 +15,7 @@ from functools import partial
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
+from psycopg import sql
 
 from ..application import Marketplace
 from ..database import Database
@@ -143,23 +144,31 @@ class Dispatcher:
         self._settle(AUTO_APPROVE, event.submission_id)
 
     # --- running ------------------------------------------------------------------
-    def run(self, database: Database, stop: threading.Event, idle_seconds: float = 0.05) -> None:
-        """Follow the log until ``stop`` is set, while holding the dispatcher lock."""
-        with database.connect(autocommit=True) as lock_conn:
-            while not stop.is_set():
-                locked = lock_conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))",
-                                           (LOCK_KEY,)).fetchone()[0]
-                if locked:
-                    break
-                stop.wait(1.0)  # another dispatcher is the leader; stand by
-            while not stop.is_set():
-                try:
-                    if self.run_once() < self.batch_size:
-                        stop.wait(idle_seconds)
-                except Exception:
-                    log.exception("dispatcher batch failed; trying again")
-                    stop.wait(1.0)
+    def run(self, database: Database, stop: threading.Event, idle_seconds: float = 0.5) -> None:
+        """Follow the log until ``stop`` is set; survives database restarts and bugs."""
+        while not stop.is_set():
+            try:
+                self._lead(database, stop, idle_seconds)
+            except Exception:
+                log.exception("dispatcher failed; starting again")
+                stop.wait(1.0)
         self.senders.shutdown(wait=True)
+
+    def _lead(self, database: Database, stop: threading.Event, idle_seconds: float) -> None:
+        """Take the dispatcher lock (others stand by), then follow the log, woken by the
+        event store's NOTIFY on every append or after ``idle_seconds``."""
+        with database.connect(autocommit=True) as conn:
+            while not stop.is_set():
+                if conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))",
+                                (LOCK_KEY,)).fetchone()[0]:
+                    break
+                stop.wait(1.0)
+            conn.execute(sql.SQL("LISTEN {}").format(
+                sql.Identifier(self.app.recorder.events_table_name)))
+            while not stop.is_set():
+                if self.run_once() < self.batch_size:
+                    for _ in conn.notifies(timeout=idle_seconds, stop_after=1):
+                        pass
 
 
 def send_work(actors: Actors, work: Work, now: datetime) -> None:
