@@ -113,9 +113,14 @@ def worker(data_dir: Path, processes: int, threads: int) -> None:
     import logging
     import multiprocessing
 
+    from .bootstrap import build_stripe
     from .workers.runtime import run_worker_process
 
     open_services(data_dir)  # migrations applied before any worker starts
+    try:
+        build_stripe(Settings.from_env(data_dir), start_emulator=False)
+    except RuntimeError as error:  # no STRIPE_API_KEY and no emulator to pay into
+        fail(str(error))
     if processes == 1:
         run_worker_process(data_dir, threads)
         return

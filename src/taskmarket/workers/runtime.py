@@ -31,10 +31,13 @@ class StripeSetup:
     gateway: StripeGateway
     webhook_secret: str | None
     emulator: object | None = None  # a RunningEmulator when we started one
+    url_file: Path | None = None  # where worker processes find that emulator
 
     def close(self) -> None:
         if self.emulator is not None:
             self.emulator.stop()
+        if self.url_file is not None:
+            self.url_file.unlink(missing_ok=True)  # workers must not pay into a dead one
 
 
 def connect_stripe(api_key: str | None, webhook_secret: str | None, data_dir: Path | None,
