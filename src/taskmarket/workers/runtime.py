@@ -65,7 +65,8 @@ def connect_stripe(api_key: str | None, webhook_secret: str | None, data_dir: Pa
         # With DATABASE_URL nothing else creates the data dir.
         url_file.parent.mkdir(parents=True, exist_ok=True)
         url_file.write_text(emulator.url)
-    return StripeSetup(StripeGateway.connect(None, emulator.url), webhook_secret, emulator)
+    return StripeSetup(StripeGateway.connect(None, emulator.url), webhook_secret, emulator,
+                       url_file)
 
 
 def build_services(database: Database, marketplace: Marketplace,
