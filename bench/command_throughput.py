@@ -1,0 +1,154 @@
+"""Figure 1: claim commands through the application service vs raw one-row transactions.
+
+Subject: ``Marketplace.claim_task`` (load the worker and the task, call the domain, save the
+new event) from 1, 4 and 16 threads, with the event store as configured (group commit).
+Baseline: ``INSERT INTO t VALUES (...)`` of one row, autocommit, one connection per thread,
+from the same number of threads: the floor of a durable write on this PostgreSQL.
+References in the same rounds: the library's default recorder (a table lock per save),
+and in the full run its DB-functions mode (fast, but a follower can skip an event).
+Each measurement does a fixed number of claims on fresh tasks, so every claim is the
+same work; rounds are interleaved and the ratio is taken per round.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import ExitStack
+from datetime import datetime, timezone
+from uuid import UUID, uuid4
+
+from taskmarket.bootstrap import build_marketplace
+from taskmarket.domain import Money, Task, Worker
+from taskmarket.domain.task import TaskSpec
+
+from .infra import Postgres, use_postgres
+from .report import row
+from .stats import Spread, Stopwatch, interleave, ratios
+
+CALLERS = (1, 4, 16)
+TARGET_AT_16 = 0.6
+LIBRARY = "eventsourcing.postgres:PostgresApplicationRecorder"
+
+
+def run_together(callers: int, work) -> float:
+    """Seconds for ``callers`` threads to each run ``work(index)``, started at once."""
+    start = threading.Barrier(callers + 1)
+    errors: list[BaseException] = []
+
+    def body(index: int) -> None:
+        start.wait()
+        try:
+            work(index)
+        except BaseException as error:  # noqa: BLE001 - re-raised below
+            errors.append(error)
+
+    threads = [threading.Thread(target=body, args=(i,)) for i in range(callers)]
+    for thread in threads:
+        thread.start()
+    with Stopwatch() as watch:
+        start.wait()
+        for thread in threads:
+            thread.join()
+    if errors:
+        raise errors[0]
+    return watch.seconds
+
+
+class RawInserts:
+    def __init__(self, database):
+        self.connections = [database.connect(autocommit=True) for _ in range(max(CALLERS))]
+        self.connections[0].execute(
+            "CREATE TABLE IF NOT EXISTS bench_rows (id bigserial PRIMARY KEY, body text)")
+
+    def rate(self, callers: int, total: int) -> float:
+        each = total // callers
+
+        def work(index: int) -> None:
+            conn = self.connections[index]
+            for _ in range(each):
+                conn.execute("INSERT INTO bench_rows (body) VALUES (%s)", ("claimed",))
+
+        return each * callers / run_together(callers, work)
+
+    def close(self) -> None:
+        for conn in self.connections:
+            conn.close()
+
+
+class Claims:
+    """Claims on fresh tasks through one Marketplace configuration."""
+
+    def __init__(self, database, tasks_needed: int, **env: str):
+        self.app = build_marketplace(database, **env)
+        self.workers = [self._save(Worker.register(f"w{n}", [])) for n in range(max(CALLERS))]
+        now = datetime.now(timezone.utc)
+        spec = TaskSpec("Label", "Draw boxes", Money(100, "USD"))
+        tasks = [Task.post(uuid4(), spec, now) for _ in range(tasks_needed)]
+        for start in range(0, len(tasks), 500):
+            self.app.save(*tasks[start:start + 500])
+        self.fresh = [task.id for task in tasks]
+
+    def _save(self, aggregate) -> UUID:
+        self.app.save(aggregate)
+        return aggregate.id
+
+    def rate(self, callers: int, total: int) -> float:
+        each = total // callers
+        batches = [self.fresh[i * each:(i + 1) * each] for i in range(callers)]
+        del self.fresh[:each * callers]
+
+        def work(index: int) -> None:
+            for task in batches[index]:
+                self.app.claim_task(task, self.workers[index])
+
+        return each * callers / run_together(callers, work)
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def run(quick: bool = False, postgres: Postgres | None = None) -> list[dict]:
+    rounds, per_measure = (3, 240) if quick else (5, 1_600)
+    variants = {"group commit": {}, "library default": {"APPLICATION_RECORDER_TOPIC": LIBRARY}}
+    if not quick:
+        variants["library DB functions"] = {"APPLICATION_RECORDER_TOPIC": LIBRARY,
+                                            "POSTGRES_ENABLE_DB_FUNCTIONS": "y"}
+    needed = rounds * len(CALLERS) * per_measure + 16 * 40
+    with ExitStack() as stack:
+        pg = stack.enter_context(use_postgres(postgres))
+        raw = RawInserts(stack.enter_context(pg.database("raw")))
+        stack.callback(raw.close)
+        subjects = {}
+        for name, env in variants.items():
+            subjects[name] = Claims(stack.enter_context(pg.database("claims")), needed, **env)
+            stack.callback(subjects[name].close)
+        for claims in subjects.values():  # warm pools and caches, not measured
+            claims.rate(16, 16 * 20)
+        raw.rate(16, 16 * 20)
+        rows = []
+        for callers in CALLERS:
+            measured = interleave(rounds, {
+                "raw": lambda c=callers: raw.rate(c, per_measure),
+                **{name: (lambda s=s, c=callers: s.rate(c, per_measure))
+                   for name, s in subjects.items()},
+            })
+            rows += _rows(callers, measured)
+    return rows
+
+
+def _rows(callers: int, measured: dict[str, list[float]]) -> list[dict]:
+    raw = Spread.of(measured["raw"])
+    out = []
+    for name, values in measured.items():
+        if name == "raw":
+            continue
+        ratio = ratios(values, measured["raw"])
+        ours = name == "group commit"
+        target = f">= {TARGET_AT_16}x" if ours and callers == 16 else ""
+        met = ratio.median >= TARGET_AT_16 if target else None
+        label = f"claims via Marketplace, {name}, {callers} caller{'s' * (callers > 1)}"
+        if name == "library DB functions":
+            label += " (not gap-free)"
+        out.append(row("1", label, Spread.of(values).show(unit="cmd/s"),
+                       f"raw INSERT {raw.show(unit='tx/s')}", ratio, target, met))
+    return out
