@@ -63,6 +63,8 @@ class Marketplace(Application[UUID]):
     """Commands of the marketplace, over the event store."""
 
     name = "taskmarket"
+    # With IS_SNAPSHOTTING_ENABLED=y, long-lived aggregates load from a snapshot + the tail.
+    snapshotting_intervals = {Task: 100, Requester: 100}
 
     def __init__(self, env: dict[str, str] | None = None,
                  clock: Callable[[], datetime] = utc_now,

@@ -9,6 +9,7 @@ from eventsourcing.domain import Aggregate, event
 from .errors import DomainError, ensure
 from .fingerprint import fingerprint
 from .money import Money
+from .snapshot import StateSnapshot
 
 
 class Requester(Aggregate):
@@ -16,6 +17,8 @@ class Requester(Aggregate):
 
     Conservation: deposited == balance + escrow + spent, where spent is what payouts took.
     """
+
+    Snapshot = StateSnapshot  # holds a set of references
 
     @staticmethod
     def create_id() -> UUID:

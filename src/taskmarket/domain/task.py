@@ -20,6 +20,7 @@ from . import ids
 from .errors import DomainError, ensure
 from .fingerprint import fingerprint
 from .money import MAX_AMOUNT, Money
+from .snapshot import StateSnapshot
 from .worker import normalize_skills
 
 MAX_ASSIGNMENTS = 1000
@@ -151,6 +152,8 @@ class TaskSpec:
 
 
 class Task(Aggregate):
+    Snapshot = StateSnapshot  # claims and submissions are keyed by UUID
+
     @staticmethod
     def create_id(task_id: UUID) -> UUID:
         return task_id
