@@ -61,7 +61,8 @@ def run_figure(fig: str, module_name: str, title: str, quick: bool, postgres) ->
         return [normalize(fig, raw) for raw in run(**kwargs)]
     except Exception as error:  # a broken figure must not take the table down
         traceback.print_exc()
-        return [unavailable(fig, title, f"failed: {type(error).__name__}: {error}")]
+        why = str(error).splitlines()[0] if str(error) else ""
+        return [unavailable(fig, title, f"{type(error).__name__}: {why}", "FAILED")]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,8 +21,9 @@ def row(fig: str, measure: str, result: str, baseline: str = "", ratio: Spread |
             "ratio": ratio, "target": target, "met": met, "note": note}
 
 
-def unavailable(fig: str, measure: str, why: str) -> dict[str, Any]:
-    return row(fig, measure, "not available yet", note=why)
+def unavailable(fig: str, measure: str, why: str, result: str = "not available yet"
+                ) -> dict[str, Any]:
+    return row(fig, measure, result, note=why)
 
 
 def _number(value: Any) -> str:
