@@ -1,0 +1,100 @@
+"""Figure 3: ``claimTask`` over HTTP at 16 clients vs the same commands in-process.
+
+Subject: 16 worker clients, each with its own WORKER key, sending ``claimTask`` for fresh
+tasks to ``bench.server`` (auth, GraphQL, the command, then read-your-writes: the answer
+waits until the projections have applied the claim).
+Baseline: ``Marketplace.claim_task`` for as many fresh tasks from 16 threads in this
+process, on the same database. Interleaved rounds; ratio = HTTP claims/s / in-process.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from datetime import datetime, timezone
+from uuid import uuid4
+
+from taskmarket.bootstrap import build_marketplace
+from taskmarket.domain import Money, Requester, Role, Task, Worker
+from taskmarket.domain.task import TaskSpec
+from taskmarket.graphql.ids import to_global_id
+from taskmarket.projections.runner import ProjectionRunner
+
+from .command_throughput import run_together
+from .http_load import load, server_process
+from .infra import Postgres, use_postgres
+from .report import row
+from .stats import Spread, interleave, percentile, ratios
+
+CLIENTS = 16
+CLAIM = """mutation($task: ID!) { claimTask(input: {taskId: $task}) {
+  claim { id status } userErrors { code message } } }"""
+
+
+def fresh_tasks(app, count: int) -> list:
+    now = datetime.now(timezone.utc)
+    requester = Requester(name="bench requester")
+    requester.deposit(Money(100 * count, "USD"), "wire-bench")
+    spec = TaskSpec("Label", "Draw boxes", Money(100, "USD"))
+    tasks = []
+    for _ in range(count):
+        task = Task.post(requester.id, spec, now, task_id=uuid4())
+        requester.reserve(task.id, spec.escrow)
+        tasks.append(task)
+    app.save(requester)
+    for start in range(0, count, 500):
+        app.save(*tasks[start:start + 500])
+    return [task.id for task in tasks]
+
+
+def run(quick: bool = False, postgres: Postgres | None = None) -> list[dict]:
+    rounds, per_client = (3, 10) if quick else (5, 50)
+    per_round = CLIENTS * per_client
+    with ExitStack() as stack:
+        pg = stack.enter_context(use_postgres(postgres))
+        database = stack.enter_context(pg.database("mutations"))
+        app = build_marketplace(database)
+        stack.callback(app.close)
+        workers = [Worker.register(f"w{n}", []) for n in range(CLIENTS)]
+        app.save(*workers)
+        keys = [app.issue_api_key(Role.WORKER, f"w{n}", worker.id)[1]
+                for n, worker in enumerate(workers)]
+        tasks = fresh_tasks(app, 2 * rounds * per_round + CLIENTS)
+        ProjectionRunner(database, mapper=app.mapper).catch_up()
+        url, _ = stack.enter_context(server_process(database))
+        latencies: list[float] = []
+
+        def next_tasks() -> list:
+            taken = tasks[:per_round]
+            del tasks[:per_round]
+            return taken
+
+        def over_http() -> float:
+            mine = next_tasks()
+
+            def send(http, client: int, n: int):
+                if n < 0:
+                    return http.get("/healthz")
+                task = mine[client * per_client + n]
+                return http.post("/graphql", json={
+                    "query": CLAIM, "variables": {"task": to_global_id("Task", task)}},
+                    headers={"Authorization": f"Bearer {keys[client]}"})
+
+            found, rate = load(url, CLIENTS, per_client, send)
+            latencies.extend(found)
+            return rate
+
+        def in_process() -> float:
+            mine = next_tasks()
+
+            def work(client: int) -> None:
+                for n in range(per_client):
+                    app.claim_task(mine[client * per_client + n], workers[client].id)
+
+            return per_round / run_together(CLIENTS, work)
+
+        rates = interleave(rounds, {"http": over_http, "in-process": in_process})
+    http, local = Spread.of(rates["http"]), Spread.of(rates["in-process"])
+    return [row("3", f"claimTask over HTTP, {CLIENTS} clients",
+                f"{http.show(unit='claims/s')}, p50 {percentile(latencies, .5):.0f} ms",
+                f"in-process {local.show(unit='claims/s')}",
+                ratios(rates["http"], rates["in-process"]))]
