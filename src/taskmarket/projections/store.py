@@ -24,11 +24,25 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from .copytext import json_text, rows_text
+from .copytext import json_text
 
 # Up to this many rows go in one INSERT ... VALUES; more are COPYed through a staging
 # table, which is emptied after use (no ON COMMIT action: that would cost every commit).
 FEW = 50
+
+
+_TYPES: dict[str, list[int]] = {}
+
+
+def column_types(conn: psycopg.Connection, table: "Table") -> list[int]:
+    """The type oids of a table's columns, in the table spec's order (asked once)."""
+    found = _TYPES.get(table.name)
+    if found is None:
+        oids = dict(conn.execute(
+            "SELECT attname, atttypid::int FROM pg_attribute WHERE attrelid = %s::regclass "
+            "AND attnum > 0 AND NOT attisdropped", (table.name,)).fetchall())
+        found = _TYPES[table.name] = [oids[c] for c in table.columns]
+    return found
 
 
 @dataclass(frozen=True)
@@ -143,10 +157,23 @@ class TableState:
         return [c for c in self.table.columns if c not in self.table.key]
 
     def _copy(self, target: str, rows: list[list[Any]]) -> None:
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        """Binary COPY: psycopg's C dumpers and the server's binary input are several
+        times faster than text for uuids, timestamps and arrays."""
+        statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
             sql.Identifier(target), self.table.column_list)
+        json_at = self.table.json_positions
+        types = column_types(self.conn, self.table)  # not inside COPY: same connection
         with self.conn.cursor() as cur, cur.copy(statement) as copy:
-            copy.write(rows_text(rows, self.table.json_positions))
+            copy.set_types(types)
+            if json_at:
+                for row in rows:
+                    for i in json_at:
+                        if row[i] is not None:
+                            row[i] = Jsonb(row[i], dumps=json_text)
+                    copy.write_row(row)
+            else:
+                for row in rows:
+                    copy.write_row(row)
 
     def _insert(self, rows: list[list[Any]], conflict: sql.Composable) -> None:
         """Few rows: one INSERT ... VALUES statement, no staging."""
