@@ -24,7 +24,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from .copytext import json_text
+from .jsontext import json_text
 
 # Up to this many rows go in one INSERT ... VALUES; more are COPYed through a staging
 # table, which is emptied after use (no ON COMMIT action: that would cost every commit).
