@@ -81,10 +81,18 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):,.0f} (range {min(values):,.0f}-{max(values):,.0f})"
 
 
-def run(quick: bool = False) -> list[dict]:
+def run(quick: bool = False, postgres=None) -> list[dict]:
+    """The figures as dicts (the harness passes its server as ``postgres``)."""
+    if postgres is None:
+        with embedded_postgres() as own:
+            return _run(quick, own)
+    return _run(quick, postgres)
+
+
+def _run(quick: bool, pg) -> list[dict]:
     tasks = 1_500 if quick else 5_000
     results: list[dict] = []
-    with embedded_postgres() as pg, pg.database("catchup") as database:
+    with pg.database("catchup") as database:
         app = build_marketplace(database)
         events = write_sample_log(app, tasks)
         runner = ProjectionRunner(database, mapper=app.mapper)
