@@ -120,7 +120,7 @@ class Claims:
 
 
 def run(quick: bool = False, postgres: Postgres | None = None) -> list[dict]:
-    rounds, per_measure = (3, 240) if quick else (5, 1_600)
+    rounds, per_measure = (3, 160) if quick else (5, 1_600)
     variants = {"group commit": {}, "library default": {"APPLICATION_RECORDER_TOPIC": LIBRARY}}
     if not quick:
         variants["library DB functions"] = {"APPLICATION_RECORDER_TOPIC": LIBRARY,

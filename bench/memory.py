@@ -58,8 +58,8 @@ def log_of(stack: ExitStack, pg: Postgres, tasks: int):
 
 
 def run(quick: bool = False, postgres: Postgres | None = None) -> list[dict]:
-    small_tasks, large_tasks = (300, 1_500) if quick else (8_000, 77_000)
-    requests = 25 if quick else 300
+    small_tasks, large_tasks = (200, 1_000) if quick else (8_000, 77_000)
+    requests = 15 if quick else 300
     with ExitStack() as stack:
         pg = stack.enter_context(use_postgres(postgres))
         database, _, key = prepared_database(stack, pg, 100 if quick else 400)

@@ -18,12 +18,18 @@ POOL = {
     "POSTGRES_CONNECT_TIMEOUT": "10",
     "POSTGRES_LOCK_TIMEOUT": "0",
 }
+# Concurrent saves share one locked transaction: gap-free log, ~N saves per lock (see module).
+EVENT_STORE = {
+    "APPLICATION_RECORDER_TOPIC": "taskmarket.persistence.recorder:GroupCommitRecorder",
+    # Off by default: a snapshot store costs every load one more query (see BENCHMARKS.md).
+    "IS_SNAPSHOTTING_ENABLED": "n",
+}
 
 
 def build_marketplace(database: Database, clock: Callable[[], datetime] = utc_now,
                       **env: str) -> Marketplace:
     """The event-sourced application on ``database`` (its tables are created if missing)."""
-    settings = {**database.eventsourcing_env(), **POOL, **env}
+    settings = {**database.eventsourcing_env(), **POOL, **EVENT_STORE, **env}
     marketplace = Marketplace(env=settings, clock=clock)
     marketplace.task_candidates = open_task_candidates(marketplace)
     marketplace.webhook_records = WebhookRecords(database)

@@ -26,8 +26,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 from .group_commit import GroupCommit
@@ -121,6 +122,7 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         except IntegrityError as conflict:
             return conflict
 
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library
     def _append(self, saves: list[Save]) -> list[list[int] | BaseException]:
         """Write ``saves`` in one transaction; per save its notification ids or a conflict."""
         events = [(n, e) for n, save in enumerate(saves) for e in save]
