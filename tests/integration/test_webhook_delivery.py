@@ -220,11 +220,15 @@ def test_loopback_targets_are_refused_without_the_development_flag(app, database
     world.post(requester, 1)
     world.deliver()
     assert receiver.events() == []
-    assert _attempts("refused") - refused_before == 2  # what /metrics shows operators
+    logged = 0
     for endpoint, words in ((by_ip, "127.0.0.1 is a loopback"), (by_name, "loopback")):
         (attempt,) = world.deliveries(endpoint)
         assert not attempt.delivered and attempt.last_status_code is None
         assert words in attempt.last_error and "refused" in attempt.last_error
+        logged += attempt.attempts
+    # What /metrics shows operators matches the delivery log (a fast retry may add one).
+    assert logged >= 2
+    assert _attempts("refused") - refused_before == logged
     world.engine.stop()
 
 
