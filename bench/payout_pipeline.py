@@ -17,6 +17,7 @@ import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -101,10 +102,11 @@ def spread(values: list[float]) -> dict:
             "min": round(min(values), 1), "max": round(max(values), 1)}
 
 
-def run(quick: bool = False) -> list[dict]:
+def run(quick: bool = False, postgres=None) -> list[dict]:
+    """The figure; ``postgres`` is the harness's server when ``python -m bench`` runs it."""
     count = 100 if quick else 400
     raw, piped = [], []
-    with embedded_postgres() as pg:
+    with nullcontext(postgres) if postgres else embedded_postgres() as pg:
         emulator = start_emulator()
         try:
             account = emulator.stripe_client().v1.accounts.create({"type": "express"}).id
