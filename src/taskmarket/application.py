@@ -331,11 +331,11 @@ class Marketplace(Application[UUID]):
             role = Role(role)
         except ValueError:
             raise DomainError("INVALID_INPUT", f"unknown role {role!r}", ["role"]) from None
+        secret = f"tm_{role.value.lower()}_{secrets.token_urlsafe(32)}"
+        key = ApiKey.issue(secret, role, name, subject_id)  # checks role and subject agree
         if subject_id is not None:
             kind = Worker if role == Role.WORKER else Requester
             self._load(kind, subject_id, f"{kind.__name__.lower()}Id")
-        secret = f"tm_{role.value.lower()}_{secrets.token_urlsafe(32)}"
-        key = ApiKey.issue(secret, role, name, subject_id)
         self.save(key)
         return key.id, secret
 

@@ -103,3 +103,12 @@ def test_a_bonus_retried_with_its_key_pays_once(app, requester):
     assert refused(app.pay_bonus, requester, worker, 101, "USD",
                    "bonus-1") == "IDEMPOTENCY_KEY_REUSED"
     assert app.get_requester(requester).spent == 100
+
+
+def test_an_admin_key_bound_to_someone_is_refused_as_bad_input(app):
+    requester = app.create_requester("Acme")
+    head = app.recorder.max_notification_id()
+    with pytest.raises(DomainError) as refused:
+        app.issue_api_key("ADMIN", "ops", requester)
+    assert refused.value.code == "INVALID_INPUT"
+    assert app.recorder.max_notification_id() == head

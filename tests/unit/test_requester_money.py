@@ -77,6 +77,13 @@ def test_a_deposit_needs_a_reference():
     assert code_of(Requester(name="Acme").deposit, Money.of(5, "USD"), "  ") == "INVALID_INPUT"
 
 
+@pytest.mark.parametrize("reference", [None, 42, ["wire-1"]])
+def test_a_reference_that_is_not_text_is_refused(reference):
+    requester = Requester(name="Acme")
+    assert code_of(requester.deposit, Money.of(5, "USD"), reference) == "INVALID_INPUT"
+    assert requester.balance == 0
+
+
 def test_one_currency_per_requester():
     requester = funded(currency="USD")
     assert code_of(requester.deposit, Money.of(5, "EUR"), "wire-eur") == "CURRENCY_MISMATCH"

@@ -38,8 +38,9 @@ class Requester(Aggregate):
     # --- deposits -------------------------------------------------------------------
     def deposit(self, money: Money, reference: str, idempotency_key: str | None = None) -> bool:
         """Credit funds once per key (or reference). Returns False for a replay."""
-        reference = (reference or "").strip()
-        ensure(bool(reference), "INVALID_INPUT", "reference is required", ["reference"])
+        ensure(isinstance(reference, str) and bool(reference.strip()), "INVALID_INPUT",
+               "reference is required", ["reference"])
+        reference = reference.strip()
         key = idempotency_key or f"reference:{reference}"
         digest = fingerprint(amount=money.amount, currency=money.currency, reference=reference)
         if key in self.deposit_keys:
