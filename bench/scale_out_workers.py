@@ -39,7 +39,7 @@ MEASURE = "payouts/s, 2 worker processes on Redis"
 
 
 def worker_rows(quick: bool, postgres: Postgres) -> list[dict]:
-    rounds, count = (3, 40) if quick else (5, 250)
+    rounds, count = (3, 25) if quick else (5, 250)
     with ExitStack() as stack:
         try:
             redis_url = stack.enter_context(redis_server())
