@@ -44,7 +44,7 @@ def worker_rows(quick: bool, postgres: Postgres) -> list[dict]:
         try:
             redis_url = stack.enter_context(redis_server())
         except RedisMissing as missing:
-            return [unavailable("8", MEASURE, str(missing))]
+            return [unavailable("8", MEASURE, str(missing), "not available")]
         database = stack.enter_context(postgres.database("scaleout_workers"))
         app = build_marketplace(database)
         stack.callback(app.close)
