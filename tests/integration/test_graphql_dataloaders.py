@@ -84,3 +84,30 @@ def test_a_page_of_tasks_with_requesters_is_a_constant_number_of_queries(
     large = queries_for_page(reads, counter, app, 50)
 
     assert large == small == 2  # the page, then every requester on it in one batch
+
+
+FRAGMENT_PAGE = """query { tasks(first: 10) { edges { node { ...Card } } } }
+fragment Card on Task { title requester { name } }"""
+
+
+def test_requesters_named_in_a_fragment_come_with_the_page_and_are_skipped_when_unasked(
+        app, database, counted_reads):
+    reads, counter = counted_reads
+    post_tasks(app, 6, requesters=3)
+    ProjectionRunner(database, mapper=app.mapper).catch_up()
+    context = Context(Services(app, reads), viewer=Viewer(Role.ADMIN, None, "admin"))
+
+    before = counter.count
+    result = asyncio.run(schema.execute(FRAGMENT_PAGE, context_value=context))
+    assert result.errors is None, result.errors
+    cards = {(e["node"]["title"], e["node"]["requester"]["name"])
+             for e in result.data["tasks"]["edges"]}
+    assert cards == {(f"task {n}", f"R{n % 3}") for n in range(6)}
+    assert counter.count - before == 2
+
+    before = counter.count
+    bare = asyncio.run(schema.execute("{ tasks(first: 10) { edges { node { title } } } }",
+                                      context_value=context))
+    assert bare.errors is None, bare.errors
+    assert len(bare.data["tasks"]["edges"]) == 6
+    assert counter.count - before == 1  # no requester asked, none read

@@ -116,6 +116,10 @@ class Event:
         )
 
 
+async def load_requester(info: strawberry.Info, requester_id: UUID) -> Requester:
+    return Requester.from_row(await ctx(info).loaders.requesters.load(requester_id))
+
+
 @strawberry.type
 class Task(Node):
     title: str
@@ -133,9 +137,11 @@ class Task(Node):
         "nor accepted.")
     created_at: datetime
     row: strawberry.Private[Any]
+    # Filled when the list resolver read the page's requesters along with the page.
+    requester_row: strawberry.Private[Any] = None
 
     @classmethod
-    def from_row(cls, row: Any) -> "Task":
+    def from_row(cls, row: Any, requester_row: Any = None) -> "Task":
         return cls(
             id=strawberry.ID(to_global_id("Task", row.id)), title=row.title,
             instructions=row.instructions, payload=row.payload,
@@ -144,13 +150,17 @@ class Task(Node):
             claim_timeout_seconds=row.claim_timeout_seconds,
             auto_approve_after_seconds=row.auto_approve_after_seconds,
             status=enum_value(TaskStatus, row.status), open_slots=row.open_slots,
-            created_at=row.created_at, row=row,
+            created_at=row.created_at, row=row, requester_row=requester_row,
         )
 
     @strawberry.field
-    async def requester(self, info: strawberry.Info) -> Requester:
-        row = await ctx(info).loaders.requesters.load(self.row.requester_id)
-        return Requester.from_row(row)
+    def requester(self, info: strawberry.Info) -> Requester:
+        # Sync on purpose: a page whose requesters were read up front resolves without
+        # a coroutine per node (graphql-core then completes the page synchronously);
+        # otherwise the awaitable returned here is awaited by the executor.
+        if self.requester_row is not None:
+            return Requester.from_row(self.requester_row)
+        return load_requester(info, self.row.requester_id)
 
     @strawberry.field
     async def submissions(self, info: strawberry.Info, first: Optional[int] = None,
