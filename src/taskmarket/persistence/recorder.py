@@ -104,6 +104,12 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
                                 topic=row["topic"], state=bytes(row["state"]))
                     for row in curs.fetchall()]
 
+    def _create_table(self, curs: Any) -> None:
+        # Processes starting together (serve and its workers) would otherwise race on
+        # CREATE OR REPLACE FUNCTION and one fails with "tuple concurrently updated".
+        curs.execute("SELECT pg_advisory_xact_lock(hashtext('taskmarket-event-store-ddl'))")
+        super()._create_table(curs)
+
     def insert_events(self, stored_events: Sequence[StoredEvent],
                       **kwargs: Any) -> Sequence[int] | None:
         if kwargs.get("tracking") is not None:  # process applications keep the library path

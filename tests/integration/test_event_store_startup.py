@@ -1,0 +1,18 @@
+"""Several processes that start at once (serve and its workers) all get a working event store."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from taskmarket.bootstrap import build_marketplace
+
+
+def test_marketplaces_starting_together_all_come_up(database):
+    # Each Marketplace creates the event store's tables and functions on construction.
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        apps = list(pool.map(lambda _: build_marketplace(database), range(6)))
+    try:
+        ids = [app.create_requester(f"Requester {n}") for n, app in enumerate(apps)]
+        assert [apps[0].get_requester(i).name for i in ids] == [
+            f"Requester {n}" for n in range(6)]
+    finally:
+        for app in apps:
+            app.close()
