@@ -3,6 +3,7 @@
 from concurrent.futures import ThreadPoolExecutor
 
 from taskmarket.bootstrap import build_marketplace
+from taskmarket.schema import prepare_database
 
 
 def test_marketplaces_starting_together_all_come_up(database):
@@ -16,3 +17,17 @@ def test_marketplaces_starting_together_all_come_up(database):
     finally:
         for app in apps:
             app.close()
+
+
+def test_preparing_a_database_from_several_processes_at_once_succeeds(pg_server):
+    fresh = pg_server.with_dbname("startup_race")
+    fresh.ensure_exists()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda _: prepare_database(fresh), range(4)))
+    app = build_marketplace(fresh)
+    try:
+        assert app.get_requester(app.create_requester("Acme")).name == "Acme"
+    finally:
+        app.close()
+        with pg_server.with_dbname("postgres").connect(autocommit=True) as conn:
+            conn.execute("DROP DATABASE startup_race WITH (FORCE)")

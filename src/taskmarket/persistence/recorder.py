@@ -104,11 +104,17 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
                                 topic=row["topic"], state=bytes(row["state"]))
                     for row in curs.fetchall()]
 
-    def _create_table(self, curs: Any) -> None:
+    def create_table(self) -> None:
         # Processes starting together (serve and its workers) would otherwise race on
-        # CREATE OR REPLACE FUNCTION and one fails with "tuple concurrently updated".
-        curs.execute("SELECT pg_advisory_xact_lock(hashtext('taskmarket-event-store-ddl'))")
-        super()._create_table(curs)
+        # CREATE TYPE / CREATE OR REPLACE FUNCTION and fail ("tuple concurrently updated",
+        # duplicate pg_type). The library runs the DDL on several pooled connections, so a
+        # session lock on one more connection serialises whole start-ups.
+        with self.datastore.get_connection() as conn:  # autocommit
+            conn.execute("SELECT pg_advisory_lock(hashtext('taskmarket-event-store-ddl'))")
+            try:
+                super().create_table()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext('taskmarket-event-store-ddl'))")
 
     def insert_events(self, stored_events: Sequence[StoredEvent],
                       **kwargs: Any) -> Sequence[int] | None:

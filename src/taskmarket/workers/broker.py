@@ -27,6 +27,8 @@ def init_postgres_queue(database: Database) -> None:
     import dramatiq_postgres
 
     with database.connect() as conn, conn.cursor() as cursor:
+        # Concurrent CREATE ... IF NOT EXISTS can still collide: one process at a time.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('taskmarket-queue-ddl'))")
         dramatiq_postgres.init(cursor)
 
 
