@@ -175,3 +175,13 @@ def redis_server() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def workers_with_keys(app, count: int) -> tuple[list, list[str]]:
+    """``count`` skill-less workers saved in one go, and a WORKER API key for each."""
+    from taskmarket.domain import Role, Worker
+
+    workers = [Worker.register(f"w{n}", []) for n in range(count)]
+    app.save(*workers)
+    keys = [app.issue_api_key(Role.WORKER, f"w{n}", w.id)[1] for n, w in enumerate(workers)]
+    return workers, keys

@@ -14,14 +14,14 @@ from datetime import datetime, timezone
 from uuid import uuid4
 
 from taskmarket.bootstrap import build_marketplace
-from taskmarket.domain import Money, Requester, Role, Task, Worker
+from taskmarket.domain import Money, Requester, Task
 from taskmarket.domain.task import TaskSpec
 from taskmarket.graphql.ids import to_global_id
 from taskmarket.projections.runner import ProjectionRunner
 
 from .command_throughput import run_together
 from .http_load import load, server_process
-from .infra import Postgres, use_postgres
+from .infra import Postgres, use_postgres, workers_with_keys
 from .report import row
 from .stats import Spread, interleave, percentile, ratios
 
@@ -54,10 +54,7 @@ def run(quick: bool = False, postgres: Postgres | None = None) -> list[dict]:
         database = stack.enter_context(pg.database("mutations"))
         app = build_marketplace(database)
         stack.callback(app.close)
-        workers = [Worker.register(f"w{n}", []) for n in range(CLIENTS)]
-        app.save(*workers)
-        keys = [app.issue_api_key(Role.WORKER, f"w{n}", worker.id)[1]
-                for n, worker in enumerate(workers)]
+        workers, keys = workers_with_keys(app, CLIENTS)
         tasks = fresh_tasks(app, 2 * rounds * per_round + CLIENTS)
         ProjectionRunner(database, mapper=app.mapper).catch_up()
         url, _ = stack.enter_context(server_process(database))

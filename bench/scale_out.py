@@ -16,12 +16,11 @@ from __future__ import annotations
 from contextlib import ExitStack
 
 from taskmarket.bootstrap import build_marketplace
-from taskmarket.domain import Role, Worker
 from taskmarket.graphql.ids import to_global_id
 from taskmarket.projections.runner import ProjectionRunner
 
 from .http_load import load, server_process
-from .infra import Postgres, use_postgres
+from .infra import Postgres, use_postgres, workers_with_keys
 from .mutations_http import CLAIM, CLIENTS, fresh_tasks
 from .report import row
 from .scale_out_workers import worker_rows
@@ -41,9 +40,7 @@ def api_rows(quick: bool, postgres: Postgres) -> list[dict]:
         database = stack.enter_context(pg.database("scaleout"))
         app = build_marketplace(database)
         stack.callback(app.close)
-        workers = [Worker.register(f"w{n}", []) for n in range(CLIENTS)]
-        app.save(*workers)
-        keys = [app.issue_api_key(Role.WORKER, f"w{n}", w.id)[1] for n, w in enumerate(workers)]
+        workers, keys = workers_with_keys(app, CLIENTS)
         tasks = fresh_tasks(app, 2 * rounds * per_round + CLIENTS)
         ProjectionRunner(database, mapper=app.mapper).catch_up()
         urls = [stack.enter_context(server_process(database))[0] for _ in range(2)]
