@@ -16,7 +16,7 @@ from uuid import uuid4
 from taskmarket.bootstrap import build_marketplace
 from taskmarket.domain import Money, Requester, Task
 from taskmarket.domain.task import TaskSpec
-from taskmarket.graphql.ids import to_global_id
+from taskmarket.global_ids import to_global_id
 from taskmarket.projections.runner import ProjectionRunner
 
 from .command_throughput import run_together

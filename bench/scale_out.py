@@ -16,7 +16,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 
 from taskmarket.bootstrap import build_marketplace
-from taskmarket.graphql.ids import to_global_id
+from taskmarket.global_ids import to_global_id
 from taskmarket.projections.runner import ProjectionRunner
 
 from .http_load import load, server_process

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from taskmarket.bootstrap import build_marketplace, build_read_models, start_projections
 from taskmarket.database import Database
-from taskmarket.graphql.ids import to_global_id
+from taskmarket.global_ids import to_global_id
 from taskmarket.web import create_app
 
 

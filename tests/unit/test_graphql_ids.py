@@ -5,7 +5,7 @@ from uuid import uuid4
 import pytest
 
 from taskmarket.domain import DomainError
-from taskmarket.graphql.ids import decode_id, decode_one, to_global_id
+from taskmarket.global_ids import decode_id, decode_one, to_global_id
 
 
 def test_a_claim_id_carries_its_task():

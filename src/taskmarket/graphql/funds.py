@@ -11,7 +11,7 @@ from .auth import require
 from .commands import execute
 from .context import ctx
 from .errors import UserError
-from .ids import decode_one
+from ..global_ids import decode_one
 from .types import MoneyInput, Requester
 
 

@@ -13,7 +13,7 @@ from .auth import Viewer
 from .context import Context, ctx
 from .errors import ClientError, client_error_from
 from .events import event_scope, parse_position
-from .ids import PARTS, decode_one, parse_global_id
+from ..global_ids import PARTS, decode_one, parse_global_id
 from .pagination import Connection, connection, empty_connection, page_size
 from .types import (
     Claim, Event, Node, Payout, PayoutStatus, Requester, Submission, Task, TaskStatus, Worker,

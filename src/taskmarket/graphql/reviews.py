@@ -10,7 +10,7 @@ from .auth import require_requester
 from .commands import execute
 from .context import ctx
 from .errors import UserError
-from .ids import decode_id
+from ..global_ids import decode_id
 from .types import Payout, ReviewDecision, Submission
 
 

@@ -14,7 +14,7 @@ from .auth import require_requester
 from .commands import execute
 from .context import Context, ctx
 from .errors import UserError
-from .ids import decode_one
+from ..global_ids import decode_one
 from .types import MoneyInput, Task
 
 

@@ -18,7 +18,7 @@ from ..domain import ClaimStatus, PayoutStatus, ReviewDecision, Role, Submission
 from . import visibility
 from .context import ctx
 from .errors import ClientError
-from .ids import to_global_id
+from ..global_ids import to_global_id
 from .pagination import Connection, connection, page_size
 
 Role = strawberry.enum(Role)

@@ -20,7 +20,7 @@ from .auth import Viewer, forbidden
 from .commands import execute
 from .context import Context, ctx
 from .errors import ClientError, UserError
-from .ids import decode_one, to_global_id
+from ..global_ids import decode_one, to_global_id
 from .pagination import Connection, connection, page_size
 from .types import Node
 

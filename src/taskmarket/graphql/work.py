@@ -13,7 +13,7 @@ from .auth import require_worker
 from .commands import execute
 from .context import Context, ctx
 from .errors import UserError
-from .ids import decode_id, decode_one
+from ..global_ids import decode_id, decode_one
 from .types import Claim, Submission
 
 

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import httpx
 
-from ..graphql.ids import to_global_id
+from ..global_ids import to_global_id
 from ..metrics import WEBHOOK_ATTEMPTS, WEBHOOK_LATENCY
 from ..projections.rows import EventRow
 from .signing import EVENT_ID_HEADER, SIGNATURE_HEADER, sign

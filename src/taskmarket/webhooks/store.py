@@ -16,7 +16,7 @@ import psycopg
 from psycopg.rows import class_row
 
 from ..domain.ids import derived_id
-from ..graphql.ids import to_global_id
+from ..global_ids import to_global_id
 from ..projections.rows import EventRow
 
 

@@ -1,4 +1,4 @@
-"""Relay global IDs: opaque base64 of "<Type>:<part>[:<part>]".
+"""Relay global IDs: opaque base64 of "<Type>:<part>[:<part>]", for every edge (API, webhooks, CLI).
 
 Claims and submissions live inside their task's aggregate, so their IDs carry the task's
 id too: a mutation that names a claim can load the task that holds it.
@@ -10,7 +10,7 @@ import base64
 import binascii
 from uuid import UUID
 
-from ..domain import DomainError
+from .domain import DomainError
 
 # How many UUID parts each type's global id holds.
 PARTS = {
