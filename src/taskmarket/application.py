@@ -27,7 +27,8 @@ from .domain.ids import (
     api_key_id, payout_id_for_bonus, payout_id_for_submission, task_id_for_key,
 )
 from .domain.task import ReviewDecision, TaskSpec
-from .domain.webhook import WebhookEndpoint
+from .domain.catalog import deliverable_types
+from .domain.webhook import WebhookEndpoint, new_secret
 from .domain.worker import normalize_skills
 
 MAX_ATTEMPTS = 64
@@ -401,13 +402,10 @@ class Marketplace(Application[UUID]):
                                 requester_id: UUID, owner_key_id: UUID | None = None
                                 ) -> tuple[UUID, str]:
         """Register an endpoint for a requester's events; returns its id and its secret."""
-        from .webhooks.catalog import deliverable_types
-        from .webhooks.signing import new_secret, secret_hash
-
         self.get_requester(requester_id)
         secret = new_secret()
         endpoint = WebhookEndpoint.create(url, event_types, requester_id, owner_key_id,
-                                          secret_hash(secret), deliverable_types(), self.clock())
+                                          hash_secret(secret), deliverable_types(), self.clock())
         self.webhook_records.save_secret(endpoint.id, endpoint.secret_hash, secret)
         self.save(endpoint)
         return endpoint.id, secret
@@ -415,8 +413,6 @@ class Marketplace(Application[UUID]):
     @retry_on_conflict
     def update_webhook_endpoint(self, endpoint_id: UUID, url: str | None = None,
                                 event_types: list[str] | None = None) -> None:
-        from .webhooks.catalog import deliverable_types
-
         endpoint = self.get_webhook_endpoint(endpoint_id)
         if endpoint.update(url, event_types, deliverable_types()):
             self.save(endpoint)
@@ -440,12 +436,10 @@ class Marketplace(Application[UUID]):
     @retry_on_conflict
     def rotate_webhook_secret(self, endpoint_id: UUID) -> str:
         """A new signing secret, used from the next delivery on; returned once."""
-        from .webhooks.signing import new_secret, secret_hash
-
         endpoint = self.get_webhook_endpoint(endpoint_id)
         secret = new_secret()
-        self.webhook_records.save_secret(endpoint.id, secret_hash(secret), secret)
-        endpoint.rotate_secret(secret_hash(secret))
+        self.webhook_records.save_secret(endpoint.id, hash_secret(secret), secret)
+        endpoint.rotate_secret(hash_secret(secret))
         self.save(endpoint)
         return secret
 

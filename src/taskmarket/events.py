@@ -12,8 +12,6 @@ import enum
 import uuid
 from typing import Any
 
-from eventsourcing.domain import Aggregate
-
 # Attributes every event has, or that only matter to the event store.
 _ENVELOPE = frozenset({"originator_id", "originator_version", "originator_topic", "timestamp"})
 
@@ -28,23 +26,6 @@ def _qualname(topic_or_event: Any) -> str:
     if isinstance(topic_or_event, str):
         return topic_or_event.rpartition(":")[2]
     return type(topic_or_event).__qualname__
-
-
-def recorded_event_classes(aggregate: type) -> list[type]:
-    """The event classes an aggregate records: its decorated events and its created event.
-
-    eventsourcing also gives every aggregate class an ``Event`` base and a default
-    ``Created`` event; the default is never recorded when ``__init__`` is decorated with
-    another name (``Task.Posted``), so it is left out then (and kept when it is the one).
-    """
-    prefix = aggregate.__name__ + "."
-    own = [value for value in vars(aggregate).values()
-           if isinstance(value, type) and issubclass(value, Aggregate.Event)
-           and value.__qualname__.startswith(prefix) and value.__name__ != "Event"]
-    created = [cls for cls in own if issubclass(cls, Aggregate.Created)]
-    unused_default = [cls for cls in created if cls.__name__ == "Created"] if len(
-        created) > 1 else []
-    return [cls for cls in own if cls not in unused_default]
 
 
 _TYPE_OF_CLASS: dict[type, str] = {}
