@@ -157,6 +157,49 @@ class TestGroupCommitRecorder(OnEmbeddedPostgres, ApplicationRecorderTestCase):
         assert recorder.insert_events([event()]) == [1]
 
 
+    def test_a_subscriber_sees_every_event_in_order_while_they_are_written(self) -> None:
+        self.datastore.pool.open()
+        self.datastore.pool.resize(2, 2)  # one for the writer, one for the subscription
+        recorder = self.create_recorder()
+        batches, per_batch = 20, 100
+        seen: list[int] = []
+
+        def write() -> None:
+            for _ in range(batches):
+                recorder.insert_events([event() for _ in range(per_batch)])
+
+        writer = threading.Thread(target=write)
+        with recorder.subscribe(gt=recorder.max_notification_id()) as subscription:
+            writer.start()
+            for notification in subscription:
+                seen.append(notification.id)
+                if len(seen) == batches * per_batch:
+                    break
+        writer.join()
+        assert seen == list(range(1, batches * per_batch + 1))  # no gap, no repeat
+
+    # --- errors, as the library's recorder reports them ---
+
+    def test_reads_and_writes_before_create_table_are_programming_errors(self) -> None:
+        recorder = GroupCommitRecorder(self.datastore, events_table_name=LONGEST_TABLE_NAME)
+        with pytest.raises(ProgrammingError):
+            recorder.insert_events([event()])
+        with pytest.raises(ProgrammingError):
+            recorder.select_notifications(start=1, limit=1)
+        with pytest.raises(ProgrammingError):
+            recorder.max_notification_id()
+        with pytest.raises(ProgrammingError):
+            recorder.select_events(uuid4())
+
+    def test_broken_create_statements_are_programming_errors(self) -> None:
+        for broken in ("BLAH", "CREATE TYPE BLAH ("):
+            recorder = GroupCommitRecorder(self.datastore,
+                                           events_table_name=LONGEST_TABLE_NAME)
+            recorder.sql_create_statements = [sql.SQL(broken).format()]
+            with pytest.raises(ProgrammingError, match="syntax error"):
+                recorder.create_table()
+
+
 class TestGroupCommitRecorderInASchema(TestGroupCommitRecorder):
     schema = "myschema"
 
