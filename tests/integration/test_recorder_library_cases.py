@@ -14,6 +14,7 @@ Deliberate exceptions (skipped with the reason):
 
 from __future__ import annotations
 
+import os
 import threading
 from uuid import uuid4
 
@@ -42,8 +43,23 @@ def event(originator_id=None, version: int = 1) -> StoredEvent:
                        topic="topic1", state=b"state1")
 
 
+@pytest.fixture(scope="module")
+def recorder_database(pg_server: Database):
+    """One empty database for these cases; each case starts from empty schemas."""
+    database = pg_server.with_dbname(f"recorder_cases_{os.getpid()}")
+    admin = pg_server.with_dbname("postgres")
+    with admin.connect(autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(database.dbname)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database.dbname)))
+    yield database
+    with admin.connect(autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(
+            sql.Identifier(database.dbname)))
+
+
 class OnEmbeddedPostgres:
-    """A fresh database per case and the pool the library's PostgreSQL tests use."""
+    """Empty schemas per case and the pool the library's PostgreSQL tests use."""
 
     schema = "public"
     pool_size = 1
@@ -51,11 +67,13 @@ class OnEmbeddedPostgres:
     max_waiting = 0
 
     @pytest.fixture(autouse=True)
-    def _datastore(self, database: Database):
-        self.database = database
-        if self.schema != "public":
-            with database.connect(autocommit=True) as conn:
-                conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.schema)))
+    def _datastore(self, recorder_database: Database):
+        self.database = database = recorder_database
+        with database.connect(autocommit=True) as conn:
+            for schema in ("public", "myschema"):  # tables, functions, types, sequences
+                conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                    sql.Identifier(schema)))
+            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.schema)))
         self.datastore = PostgresDatastore(
             database.dbname, database.host, database.port, database.user, database.password,
             pool_size=self.pool_size, max_overflow=self.max_overflow,
