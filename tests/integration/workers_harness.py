@@ -93,7 +93,12 @@ class StoppedClock:
 PATIENCE = 60.0
 
 
-def wait_until(predicate, timeout: float, interval: float = 0.05, message: str = ""):
+def wait_until(predicate, timeout: float = PATIENCE, interval: float = 0.05,
+               message: str = ""):
+    """Wait for what the workers do. ``timeout`` only tells a hang from a slow machine, so
+    it is never shorter than PATIENCE (a test that names 10 s must not fail at 10.1 s on a
+    loaded box); the wait ends as soon as ``predicate`` holds."""
+    timeout = max(timeout, PATIENCE)
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
