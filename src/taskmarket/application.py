@@ -403,8 +403,10 @@ class Marketplace(Application[UUID]):
         """Register an endpoint for a requester's events; returns its id and its secret."""
         from .webhooks.catalog import deliverable_types
         from .webhooks.signing import new_secret, secret_hash
+        from .webhooks.targets import check_target
 
         self.get_requester(requester_id)
+        url = check_target(url)
         secret = new_secret()
         endpoint = WebhookEndpoint.create(url, event_types, requester_id, owner_key_id,
                                           secret_hash(secret), deliverable_types(), self.clock())
@@ -416,8 +418,11 @@ class Marketplace(Application[UUID]):
     def update_webhook_endpoint(self, endpoint_id: UUID, url: str | None = None,
                                 event_types: list[str] | None = None) -> None:
         from .webhooks.catalog import deliverable_types
+        from .webhooks.targets import check_target
 
         endpoint = self.get_webhook_endpoint(endpoint_id)
+        if url is not None:
+            url = check_target(url)
         if endpoint.update(url, event_types, deliverable_types()):
             self.save(endpoint)
 

@@ -118,7 +118,9 @@ def test_a_requester_runs_its_webhook_through_the_api(client, market, receiver, 
     assert receiver.events()[-1].type == "TaskPosted" and receiver.events()[-1].valid
 
 
-def test_only_the_owner_or_an_admin_can_see_and_manage_an_endpoint(client, market, receiver):
+def test_only_the_owner_or_an_admin_can_see_and_manage_an_endpoint(client, market, receiver,
+                                                                    monkeypatch):
+    monkeypatch.setenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", "1")  # the receiver is local
     acme, rival = market.requester("Acme"), market.requester("Rival", deposit=0)
     made = client.data(acme.key, CREATE, {"url": receiver.url})["createWebhookEndpoint"]
     endpoint_id = made["endpoint"]["id"]
@@ -173,3 +175,44 @@ def test_bad_endpoints_are_refused_and_nothing_is_written(client, market, url, t
     assert payload["endpoint"] is None and payload["secret"] is None
     assert payload["userErrors"][0]["code"] == "INVALID_INPUT"
     assert payload["userErrors"][0]["field"] == field
+
+
+ATTACKER_TARGETS = ["http://127.0.0.1/", "http://169.254.169.254/latest/meta-data",
+                    "http://[::1]/", "http://10.0.0.1/", "http://localhost/",
+                    "http://0x7f000001/", "http://2130706433/", "http://[::ffff:127.0.0.1]/",
+                    "http://[fe80::]/", "http://0.0.0.0/"]
+UPDATE_URL = """mutation($id: ID!, $url: String) {
+  updateWebhookEndpoint(input: {endpointId: $id, url: $url}) {
+    endpoint { url } userErrors { code field message } } }"""
+
+
+def test_private_targets_are_refused_at_registration_and_nothing_is_written(
+        client, market, monkeypatch):
+    monkeypatch.delenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", raising=False)
+    acme = market.requester("Acme", deposit=0)
+    for url in ATTACKER_TARGETS:
+        payload = client.data(acme.key, CREATE, {"url": url})["createWebhookEndpoint"]
+        assert payload["endpoint"] is None and payload["secret"] is None, url
+        assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+            ("INVALID_INPUT", ["url"])], url
+    assert client.data(acme.key, LIST)["webhookEndpoints"]["edges"] == []
+
+
+def test_an_update_to_a_private_target_is_refused_and_the_flag_allows_it(client, market,
+                                                                        monkeypatch):
+    monkeypatch.delenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", raising=False)
+    acme = market.requester("Acme", deposit=0)
+    made = client.data(acme.key, CREATE, {"url": "https://8.8.8.8/hook"})
+    endpoint_id = made["createWebhookEndpoint"]["endpoint"]["id"]
+    for url in ATTACKER_TARGETS:
+        refused = client.data(acme.key, UPDATE_URL, {"id": endpoint_id, "url": url})
+        payload = refused["updateWebhookEndpoint"]
+        assert payload["endpoint"] is None, url
+        assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+            ("INVALID_INPUT", ["url"])], url
+    node = client.data(acme.key, NODE, {"id": endpoint_id})["node"]
+    assert node["url"] == "https://8.8.8.8/hook"
+
+    monkeypatch.setenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", "1")  # local development
+    allowed = client.data(acme.key, UPDATE_URL, {"id": endpoint_id, "url": "http://10.0.0.1/"})
+    assert allowed["updateWebhookEndpoint"]["endpoint"] == {"url": "http://10.0.0.1/"}

@@ -208,14 +208,18 @@ def test_the_delivery_log_shows_attempts_status_codes_and_latency(world, receive
         world.expected_positions(requester, endpoint), reverse=True)
 
 
-def test_loopback_targets_are_refused_without_the_development_flag(app, database,
-                                                                    monkeypatch, receiver):
-    monkeypatch.delenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", raising=False)
+def test_loopback_targets_are_refused_at_connect_time_too(app, database, monkeypatch,
+                                                           receiver):
+    # Registered while the development flag was on (or a name that resolved to a public
+    # address then): the connect-time check still refuses the loopback address.
+    monkeypatch.setenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", "1")
     world = World(app, database, DeliveryPolicy.from_env(**_fast()))
     requester = world.requester()
     by_ip = world.endpoint(requester, receiver)
     by_name = world.endpoint(requester, receiver,
                              url=f"http://localhost:{receiver.port}/hook")
+    monkeypatch.delenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE")
+    world.engine = WebhookEngine(database, app, DeliveryPolicy.from_env(**_fast()))
     refused_before = _attempts("refused")
     world.post(requester, 1)
     world.deliver()
@@ -230,6 +234,24 @@ def test_loopback_targets_are_refused_without_the_development_flag(app, database
     assert logged >= 2
     assert _attempts("refused") - refused_before == logged
     world.engine.stop()
+
+
+def test_a_redirect_is_a_failed_delivery_and_is_never_followed(world, receiver):
+    inside = Receiver().start()  # stands for an internal service the redirect points at
+    try:
+        requester = world.requester()
+        endpoint = world.endpoint(requester, receiver)
+        inside.secret = receiver.secret
+        receiver.redirect_to = inside.url
+        world.post(requester, 1)
+        world.deliver()
+        (attempt,) = world.deliveries(endpoint)
+        assert not attempt.delivered and attempt.last_status_code == 302
+        assert attempt.next_attempt_at is not None  # retried later, like any failure
+        assert attempt.attempts >= 1 and receiver.requests == attempt.attempts
+        assert inside.requests == 0  # neither re-POSTed nor fetched with GET
+    finally:
+        inside.stop()
 
 
 def test_after_n_failures_the_endpoint_is_disabled_and_enabling_resumes(app, database,
