@@ -216,3 +216,95 @@ def test_an_update_to_a_private_target_is_refused_and_the_flag_allows_it(client,
     monkeypatch.setenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", "1")  # local development
     allowed = client.data(acme.key, UPDATE_URL, {"id": endpoint_id, "url": "http://10.0.0.1/"})
     assert allowed["updateWebhookEndpoint"]["endpoint"] == {"url": "http://10.0.0.1/"}
+
+
+EVENTS_PAGE = """query($after: String) { events(first: 100, after: $after) {
+    edges { node { id type position } } pageInfo { hasNextPage endCursor } } }"""
+UPDATE_TYPES = """mutation($id: ID!, $types: [String!], $url: String) {
+  updateWebhookEndpoint(input: {endpointId: $id, eventTypes: $types, url: $url}) {
+    endpoint { eventTypes } userErrors { code field message } } }"""
+
+
+def read_events(client, key: str, after: str | None = None) -> list[dict]:
+    """Every event the key's events query returns after ``after``, in order."""
+    found: list[dict] = []
+    while True:
+        page = client.data(key, EVENTS_PAGE, {"after": after})["events"]
+        found += [edge["node"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return found
+        after = page["pageInfo"]["endCursor"]
+
+
+def test_each_endpoint_receives_exactly_what_its_key_reads(client, market, engine):
+    acme = market.requester("Acme")
+    partner = market.key("PARTNER", acme)
+    worker = market.worker()
+    receivers = {role: Receiver().start() for role in ("ADMIN", "REQUESTER", "PARTNER")}
+    try:
+        keys = {"ADMIN": market.admin, "REQUESTER": acme.key, "PARTNER": partner}
+        for role, receiver in receivers.items():
+            made = client.data(keys[role], CREATE, {
+                "url": receiver.url, "req": acme.id if role == "ADMIN" else None})
+            assert made["createWebhookEndpoint"]["userErrors"] == [], role
+            receiver.secret = made["createWebhookEndpoint"]["secret"]
+        start = read_events(client, market.admin)[-1]["position"]
+
+        client.data(market.admin, """mutation($id: ID!) { depositFunds(input: {
+            requesterId: $id, amount: {amount: 5000, currency: "USD"}, reference: "wire-77"})
+            { userErrors { code } } }""", {"id": acme.id})
+        task = market.task(acme)
+        market.review(acme, market.submit(worker, market.claim(worker, task)))
+        last = market.task(acme, title="the last one")  # delivered last, in log order
+        for receiver in receivers.values():
+            wait_until(lambda: any(r.body["aggregateId"] == last and r.type == "TaskPosted"
+                                   for r in receiver.events()))
+
+        def received(role: str) -> list[tuple[str, str]]:
+            return [(r.event_id, r.type) for r in receivers[role].events()]
+
+        def readable(key: str) -> list[tuple[str, str]]:
+            return [(e["id"], e["type"]) for e in read_events(client, key, start)]
+
+        assert received("REQUESTER") == readable(acme.key)
+        assert received("PARTNER") == readable(partner)
+        assert received("ADMIN") == readable(acme.key)  # all of the requester's events
+        requester_types = {kind for _, kind in received("REQUESTER")}
+        assert "RequesterFundsDeposited" in requester_types
+        assert not any(kind.startswith("Requester") for _, kind in received("PARTNER"))
+        assert all(b"wire-77" not in r.raw for r in receivers["PARTNER"].events())
+        assert all(r.valid for receiver in receivers.values() for r in receiver.events())
+    finally:
+        for receiver in receivers.values():
+            receiver.stop()
+
+
+def test_a_partner_may_not_subscribe_its_endpoint_to_funding_events(client, market,
+                                                                   monkeypatch):
+    monkeypatch.setenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", "1")
+    acme = market.requester("Acme", deposit=0)
+    partner = market.key("PARTNER", acme)
+    refused = client.data(partner, CREATE, {"url": "http://127.0.0.1:9/h",
+                                            "types": ["TaskPosted", "RequesterFundsDeposited"]})
+    payload = refused["createWebhookEndpoint"]
+    assert payload["endpoint"] is None
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+        ("INVALID_INPUT", ["eventTypes"])]
+    assert "RequesterFundsDeposited" in payload["userErrors"][0]["message"]
+
+    made = client.data(partner, CREATE, {"url": "http://127.0.0.1:9/h",
+                                         "types": ["TaskPosted"]})["createWebhookEndpoint"]
+    endpoint_id = made["endpoint"]["id"]
+    widened = client.data(partner, UPDATE_TYPES, {
+        "id": endpoint_id, "types": ["RequesterFundsDeposited"]})["updateWebhookEndpoint"]
+    assert [(e["code"], e["field"]) for e in widened["userErrors"]] == [
+        ("INVALID_INPUT", ["eventTypes"])]
+
+    # The requester's own endpoint: a partner key pointing it elsewhere must drop funding.
+    own = client.data(acme.key, CREATE, {"url": "http://127.0.0.1:9/r",
+                                         "types": ["RequesterFundsDeposited"]})
+    own_id = own["createWebhookEndpoint"]["endpoint"]["id"]
+    taken = client.data(partner, UPDATE_TYPES, {"id": own_id, "url": "http://127.0.0.1:9/p"})
+    assert [(e["code"], e["field"]) for e in taken["updateWebhookEndpoint"]["userErrors"]] == [
+        ("INVALID_INPUT", ["eventTypes"])]
+    assert client.data(acme.key, NODE, {"id": own_id})["node"]["url"] == "http://127.0.0.1:9/r"
