@@ -49,14 +49,20 @@ class KeyRevocations:
         self._position = 0
         self._follower: asyncio.Task[None] | None = None
         self._endings: set[asyncio.Task[None]] = set()  # kept until done (asyncio's advice)
+        self._entering: asyncio.Lock | None = None
 
     # --- sockets ------------------------------------------------------------------------
     async def enter(self) -> None:
         """A socket is about to authenticate: fix the position, make sure we follow."""
-        if self._holders == 0:
-            self._position = await run_in_threadpool(self._head)
-            self._revoked.clear()
-        self._holders += 1
+        if self._entering is None:
+            self._entering = asyncio.Lock()
+        # One at a time: a second socket must not authenticate before the position that
+        # the first one's reset reads, nor reset it after the first one authenticated.
+        async with self._entering:
+            if self._holders == 0:
+                self._position = await run_in_threadpool(self._head)
+                self._revoked.clear()
+            self._holders += 1
         if self._follower is None or self._follower.done():
             self._follower = asyncio.create_task(self._follow())
 
