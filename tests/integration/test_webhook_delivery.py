@@ -12,7 +12,7 @@ import pytest
 from prometheus_client import REGISTRY
 from webhook_harness import Receiver, wait_until
 
-from taskmarket.domain import Money
+from taskmarket.domain import Money, Role
 from taskmarket.domain.task import TaskSpec
 from taskmarket.projections.runner import ProjectionRunner
 from taskmarket.webhooks import store
@@ -385,3 +385,23 @@ def test_two_processes_worth_of_senders_keep_each_endpoint_in_order(app, databas
         world.engine.stop()
         for receiver in receivers:
             receiver.stop()
+
+
+def test_once_a_partner_key_configures_an_endpoint_funding_events_stop(world, receiver):
+    requester = world.requester()
+    endpoint = world.endpoint(requester, receiver)
+    world.app.deposit_funds(requester, 500, "USD", "wire-1")
+    world.deliver()
+    assert [item.type for item in receiver.events()] == ["RequesterFundsDeposited"]
+    funding = world.deliveries(endpoint)[0]
+
+    world.app.update_webhook_endpoint(endpoint, receiver.url, [], audience=Role.PARTNER)
+    world.app.deposit_funds(requester, 700, "USD", "wire-2")
+    world.post(requester, 1)
+    world.app.redeliver_webhook(funding.id)  # not even a manual resend
+    world.deliver()
+    assert [item.type for item in receiver.events()] == ["RequesterFundsDeposited",
+                                                         "TaskPosted"]
+    resent = [d for d in world.deliveries(endpoint) if d.redelivery is not None]
+    assert len(resent) == 1 and not resent[0].delivered
+    assert "may not read" in resent[0].last_error
