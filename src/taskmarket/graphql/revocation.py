@@ -103,9 +103,10 @@ class KeyRevocations:
             try:
                 await self._listen()
                 return
-            except (psycopg.Error, OSError):
-                log.warning("lost the event store's notifications; reconnecting",
-                            exc_info=True)
+            except Exception:  # noqa: BLE001 - a database blip must not end the follow
+                # (the store's own errors are not psycopg's). The position is kept, so
+                # nothing appended meanwhile is passed over.
+                log.warning("could not follow key revocations; retrying", exc_info=True)
                 await asyncio.sleep(1.0)
 
     async def _listen(self) -> None:
