@@ -398,27 +398,42 @@ class Marketplace(Application[UUID]):
         return self._load(WebhookEndpoint, endpoint_id, "endpointId")
 
     def create_webhook_endpoint(self, url: str, event_types: list[str] | None,
-                                requester_id: UUID, owner_key_id: UUID | None = None
-                                ) -> tuple[UUID, str]:
-        """Register an endpoint for a requester's events; returns its id and its secret."""
-        from .webhooks.catalog import deliverable_types
+                                requester_id: UUID, owner_key_id: UUID | None = None,
+                                audience: Role = Role.REQUESTER) -> tuple[UUID, str]:
+        """Register an endpoint for a requester's events; returns its id and its secret.
+
+        It receives what a key of role ``audience`` (the caller's) may read of them."""
+        from .event_visibility import endpoint_visibility
+        from .webhooks.catalog import deliverable_types, visible_types
         from .webhooks.signing import new_secret, secret_hash
+        from .webhooks.targets import check_target
 
         self.get_requester(requester_id)
+        url = check_target(url)
+        allowed = visible_types(endpoint_visibility(audience, requester_id))
         secret = new_secret()
         endpoint = WebhookEndpoint.create(url, event_types, requester_id, owner_key_id,
-                                          secret_hash(secret), deliverable_types(), self.clock())
+                                          secret_hash(secret), deliverable_types(), self.clock(),
+                                          audience=audience.value, allowed_types=allowed)
         self.webhook_records.save_secret(endpoint.id, endpoint.secret_hash, secret)
         self.save(endpoint)
         return endpoint.id, secret
 
     @retry_on_conflict
     def update_webhook_endpoint(self, endpoint_id: UUID, url: str | None = None,
-                                event_types: list[str] | None = None) -> None:
-        from .webhooks.catalog import deliverable_types
+                                event_types: list[str] | None = None,
+                                audience: Role | None = None) -> None:
+        """Change an endpoint; it then receives what a key of role ``audience`` may read."""
+        from .event_visibility import endpoint_visibility
+        from .webhooks.catalog import deliverable_types, visible_types
+        from .webhooks.targets import check_target
 
         endpoint = self.get_webhook_endpoint(endpoint_id)
-        if endpoint.update(url, event_types, deliverable_types()):
+        if url is not None:
+            url = check_target(url)
+        role = audience or Role(endpoint.audience)
+        allowed = visible_types(endpoint_visibility(role, endpoint.requester_id))
+        if endpoint.update(url, event_types, deliverable_types(), role.value, allowed):
             self.save(endpoint)
 
     @retry_on_conflict

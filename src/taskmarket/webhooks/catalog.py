@@ -12,6 +12,7 @@ from functools import cache
 from eventsourcing.domain import Aggregate, _created_event_classes
 
 from ..domain import Payout, Requester, Task
+from ..event_visibility import EventVisibility
 from ..events import event_type
 
 DELIVERABLE_AGGREGATES = (Task, Requester, Payout)
@@ -43,3 +44,16 @@ def deliverable_types() -> frozenset[str]:
     """Public type names (``TaskPosted``...) of every deliverable event."""
     return frozenset(event_type(cls.__qualname__) for aggregate in DELIVERABLE_AGGREGATES
                      for cls in _own_event_classes(aggregate))
+
+
+@cache
+def _types_of_kind() -> dict[str, frozenset[str]]:
+    return {aggregate.__name__: frozenset(event_type(cls.__qualname__)
+                                          for cls in _own_event_classes(aggregate))
+            for aggregate in DELIVERABLE_AGGREGATES}
+
+
+def visible_types(visibility: EventVisibility) -> frozenset[str]:
+    """The deliverable types an endpoint with ``visibility`` may receive (and ask for)."""
+    return frozenset().union(*(types for kind, types in _types_of_kind().items()
+                               if kind not in visibility.hidden_kinds))
