@@ -47,5 +47,17 @@ def public_name(event_class: type) -> str:
 @cache
 def deliverable_types() -> frozenset[str]:
     """Public type names (``TaskPosted``...) of every event a webhook may carry."""
-    return frozenset(public_name(cls) for aggregate in DELIVERABLE_AGGREGATES
-                     for cls in recorded_event_classes(aggregate))
+    return frozenset().union(*_deliverable_types_by_kind().values())
+
+
+@cache
+def _deliverable_types_by_kind() -> dict[str, frozenset[str]]:
+    return {aggregate.__name__: frozenset(public_name(cls)
+                                          for cls in recorded_event_classes(aggregate))
+            for aggregate in DELIVERABLE_AGGREGATES}
+
+
+def deliverable_types_except(hidden_kinds: frozenset[str]) -> frozenset[str]:
+    """The deliverable types of every aggregate kind (``Task``...) not in ``hidden_kinds``."""
+    return frozenset().union(*(types for kind, types in _deliverable_types_by_kind().items()
+                               if kind not in hidden_kinds))
