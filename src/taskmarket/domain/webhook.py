@@ -17,6 +17,7 @@ replay requested, redelivery requested.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
@@ -26,7 +27,15 @@ from eventsourcing.domain import Aggregate, event
 from .errors import ensure
 
 MAX_URL_LENGTH = 2048
+SECRET_PREFIX = "whsec_"
 MAX_REASON_LENGTH = 500
+
+
+def new_secret() -> str:
+    """A fresh signing secret (shown to its requester once, never put in an event; events
+    carry its ``domain.apikey.hash_secret``, as API keys do)."""
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
 
 
 def check_url(url: str) -> str:
