@@ -26,6 +26,9 @@ PERMANENT_CODES = {
 }
 
 
+PAYOUT_ACCOUNT_NOT_READY = "PAYOUT_ACCOUNT_NOT_READY"
+
+
 @dataclass
 class TransferFailed(Exception):
     """A transfer attempt that did not produce a transfer."""
@@ -43,18 +46,29 @@ def transfer_group(payout: Payout) -> str:
     return str(payout.task_id or payout.id)
 
 
+def error_code(error: stripe.StripeError) -> str:
+    """Stripe's error code (the SDK leaves ``code`` unset on some statuses, e.g. 409)."""
+    body = getattr(error, "json_body", None) or {}
+    detail = body.get("error") if isinstance(body, dict) else None
+    return (getattr(error, "code", None)
+            or (detail.get("code") if isinstance(detail, dict) else None) or "")
+
+
 def classify(error: stripe.StripeError) -> TransferFailed:
     """Map an SDK error to a failure reason and whether trying again can help."""
-    code = getattr(error, "code", None) or ""
+    code = error_code(error)
     message = getattr(error, "user_message", None) or str(error)
     if isinstance(error, stripe.APIConnectionError):
         return TransferFailed(f"NETWORK_ERROR: {message}"[:500], True)
     if isinstance(error, stripe.RateLimitError):
         return TransferFailed("RATE_LIMITED", True)
-    if isinstance(error, stripe.IdempotencyError):
+    if code == "idempotency_key_in_use" or isinstance(error, stripe.IdempotencyError):
         # 409: a request with this key is still running at Stripe; 400: the key was used
         # with other parameters, which only a new key (a finance retry) resolves.
         return TransferFailed("IDEMPOTENCY_CONFLICT", error.http_status == 409)
+    if code == "insufficient_capabilities_for_transfer":
+        # The account cannot receive transfers yet: the payout waits for it.
+        return TransferFailed(PAYOUT_ACCOUNT_NOT_READY, True)
     status = error.http_status or 0
     if status >= 500 or isinstance(error, stripe.APIError):
         return TransferFailed(f"STRIPE_UNAVAILABLE: HTTP {status}", True)
