@@ -78,6 +78,15 @@ async def onboard_account(request: Request) -> JSONResponse:
     return JSONResponse(account)
 
 
+async def require_information(request: Request) -> JSONResponse:
+    """Stripe wants more from the holder: transfers to the account stop until onboarding."""
+    try:
+        account = _state(request).require_information(request.path_params["account_id"])
+    except ApiError as err:
+        return JSONResponse(err.body(), status_code=err.status)
+    return JSONResponse(account)
+
+
 async def events(request: Request) -> JSONResponse:
     return JSONResponse({"data": _state(request).events()})
 
@@ -126,6 +135,8 @@ def control_routes() -> list[Route]:
         Route("/_emulator/accounts", accounts, methods=["GET"]),
         Route("/_emulator/accounts/{account_id}/invalidate", invalidate_account, methods=["POST"]),
         Route("/_emulator/accounts/{account_id}/onboard", onboard_account, methods=["POST"]),
+        Route("/_emulator/accounts/{account_id}/require_information", require_information,
+              methods=["POST"]),
         Route("/_emulator/events", events, methods=["GET"]),
         Route("/_emulator/webhooks", webhooks, methods=["GET", "POST"]),
         Route("/_emulator/balance", balance, methods=["GET", "POST"]),

@@ -82,6 +82,12 @@ class EmulatorState:
         self.emit("account.updated", account)
         return account
 
+    def require_information(self, account_id: str) -> dict[str, Any]:
+        """Stripe needs more information: transfers stop (DISABLED); ``account.updated``."""
+        account = self.store.require_information(account_id)
+        self.emit("account.updated", account)
+        return account
+
     def complete_onboarding(self, account_id: str) -> dict[str, Any]:
         """The holder finished onboarding: transfers possible; ``account.updated`` is sent."""
         account = self.store.complete_onboarding(account_id)

@@ -185,6 +185,20 @@ class Store:
             self._put("account", account_id, account)
             return copy.deepcopy(account)
 
+    def require_information(self, account_id: str, fields: list[str] | None = None) -> dict[str, Any]:
+        """Stripe needs more from an onboarded holder: transfers stop until they give it."""
+        with self._lock, self._atomically():
+            if account_id not in self.accounts:
+                raise no_such("account", account_id)
+            account = self.accounts[account_id]
+            due = list(fields or ["individual.verification.document"])
+            account["payouts_enabled"] = False
+            account["capabilities"]["transfers"] = "inactive"
+            account["requirements"].update(currently_due=due, eventually_due=due, past_due=due,
+                                           disabled_reason="requirements.past_due")
+            self._put("account", account_id, account)
+            return copy.deepcopy(account)
+
     # -- account links -----------------------------------------------------
     def create_account_link(self, *, account: str, type: str, refresh_url: str,
                             return_url: str, base_url: str) -> dict[str, Any]:

@@ -8,7 +8,10 @@ key, so a retry after a lost response gets the transfer Stripe already made.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
 
 import stripe
 
@@ -114,6 +117,40 @@ class StripeGateway:
         except stripe.StripeError as error:
             raise classify(error) from error
         return transfer.id
+
+    # --- connected accounts ----------------------------------------------------------
+    def create_account(self, worker_id: UUID, attempts: int = 5) -> dict[str, Any]:
+        """The worker's Express account. One per worker: the idempotency key is the
+        worker's, so a retry or a concurrent call gets the account the first one made
+        (a 409 while that first call is still running is waited out)."""
+        params = {"type": "express", "metadata": {"worker_id": str(worker_id)},
+                  "capabilities": {"transfers": {"requested": True}}}
+        for attempt in range(attempts):
+            try:
+                account = self.client.v1.accounts.create(
+                    params, options={"idempotency_key": f"worker-account-{worker_id}"})
+                return account.to_dict()
+            except stripe.StripeError as error:
+                if error_code(error) != "idempotency_key_in_use" or attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+    def retrieve_account(self, account_id: str) -> dict[str, Any] | None:
+        """The account as Stripe has it; None when Stripe has no such account."""
+        try:
+            return self.client.v1.accounts.retrieve(account_id).to_dict()
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404 or error_code(error) == "resource_missing":
+                return None
+            raise
+
+    def onboarding_link(self, account_id: str, return_url: str, refresh_url: str) -> str:
+        """A fresh one-time Account Link for the holder to finish onboarding."""
+        link = self.client.v1.account_links.create({
+            "account": account_id, "type": "account_onboarding",
+            "return_url": return_url, "refresh_url": refresh_url})
+        return link.url
 
     def find_transfer(self, payout: Payout) -> str | None:
         """The transfer already made for ``payout`` (searched in its transfer group)."""
