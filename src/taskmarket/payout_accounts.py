@@ -54,14 +54,20 @@ class PayoutAccounts:
         worker = self.app.get_worker(worker_id)
         account_id = worker.stripe_account_id
         try:
+            if account_id is not None and self.gateway.retrieve_account(account_id) is None:
+                # Linked by id to an account Stripe does not have: onboard a real one.
+                account_id = self._open_account(worker_id, replacing=account_id)
             if account_id is None:
-                account = self.gateway.create_account(worker_id)
-                status, due = status_of(account)
-                account_id = account["id"]
-                self.app.link_payout_account(worker_id, account_id, status.value, due)
+                account_id = self._open_account(worker_id)
             return self.gateway.onboarding_link(account_id, return_url, refresh_url)
         except stripe.StripeError as error:
             raise stripe_unavailable(error) from error
+
+    def _open_account(self, worker_id: UUID, replacing: str | None = None) -> str:
+        account = self.gateway.create_account(worker_id, replacing=replacing)
+        status, due = status_of(account)
+        self.app.link_payout_account(worker_id, account["id"], status.value, due)
+        return account["id"]
 
     def link(self, worker_id: UUID, account_id: str) -> None:
         """Pay the worker into an account made elsewhere; it must exist at Stripe."""

@@ -119,16 +119,19 @@ class StripeGateway:
         return transfer.id
 
     # --- connected accounts ----------------------------------------------------------
-    def create_account(self, worker_id: UUID, attempts: int = 5) -> dict[str, Any]:
+    def create_account(self, worker_id: UUID, attempts: int = 5,
+                       replacing: str | None = None) -> dict[str, Any]:
         """The worker's Express account. One per worker: the idempotency key is the
         worker's, so a retry or a concurrent call gets the account the first one made
-        (a 409 while that first call is still running is waited out)."""
+        (a 409 while that first call is still running is waited out). ``replacing``: the
+        account id Stripe did not know, which this one takes the place of."""
         params = {"type": "express", "metadata": {"worker_id": str(worker_id)},
                   "capabilities": {"transfers": {"requested": True}}}
         for attempt in range(attempts):
             try:
                 account = self.client.v1.accounts.create(
-                    params, options={"idempotency_key": f"worker-account-{worker_id}"})
+                    params, options={"idempotency_key": f"worker-account-{worker_id}"
+                                     + (f"-replacing-{replacing}" if replacing else "")})
                 return account.to_dict()
             except stripe.StripeError as error:
                 if error_code(error) != "idempotency_key_in_use" or attempt == attempts - 1:
