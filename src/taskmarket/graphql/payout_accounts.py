@@ -114,6 +114,10 @@ class PayoutAccountMutations:
             worker_id = onboarded_worker(context.need_viewer(), input.worker_id)
             url = payout_accounts(context).start_onboarding(worker_id, input.return_url,
                                                             input.refresh_url)
+            # A concurrent call may have linked the account (this one then wrote nothing
+            # of its own to wait for): show the worker as the log has it now.
+            reads = context.reads
+            reads.wait_for(reads.max_position(), context.services.read_your_writes_timeout)
             return worker_id, url
 
         outcome = await execute(context, "startPayoutOnboarding", command)
