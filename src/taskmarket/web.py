@@ -30,8 +30,7 @@ def create_app(database: Database, marketplace: Marketplace, reads=None) -> Star
     if reads is None:
         from .bootstrap import build_read_models
         reads = build_read_models(database)
-    services = Services(marketplace, reads)
-    graphql = GraphQLView(schema, services)
+    graphql = GraphQLView(schema, Services(marketplace, reads))
     origins = allowed_origins()
     middleware = [
         Middleware(RequestIdMiddleware),
@@ -50,5 +49,5 @@ def create_app(database: Database, marketplace: Marketplace, reads=None) -> Star
     app.state.database = database
     app.state.marketplace = marketplace
     app.state.reads = reads
-    app.state.services = services  # serve adds the Stripe connection once it has one
+    app.state.services = graphql.services  # serve adds the Stripe connection once it has one
     return app
