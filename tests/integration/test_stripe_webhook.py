@@ -52,9 +52,10 @@ def test_a_reversed_transfer_is_recorded_and_a_forged_webhook_is_refused(databas
             emulator.stripe_client().v1.transfers.reversals.create(transfer_id)
             wait_until(lambda: app.get_payout(payout).reversed, timeout=10,
                        message="the reversal was recorded")
-            delivered = emulator.state.webhooks.deliveries
-            assert any(d.event_type == "transfer.reversed" and d.status_code == 200
-                       for d in delivered)
+            # The emulator notes the delivery once our answer reached it, just after.
+            wait_until(lambda: any(d.event_type == "transfer.reversed" and d.status_code == 200
+                                   for d in list(emulator.state.webhooks.deliveries)),
+                       timeout=10, message="the emulator saw our 200")
         finally:
             server.stop()
 
