@@ -78,7 +78,9 @@ def test_disabled_account_makes_payouts_wait_and_enabled_resumes_them(database, 
         assert len(emulator.state.transfers()) == 1
 
         enabled = emulator.state.complete_onboarding(account)
-        assert account_updated(app, enabled, reads) == "recorded"
+        # (A re-sent payout may have read the account from Stripe first: same outcome.)
+        account_updated(app, enabled, reads)
+        assert app.get_worker(worker).payout_account_status == "ENABLED"
         wait_until(lambda: app.get_payout(second).status == PayoutStatus.PAID, timeout=15,
                    message="paid once the account is ENABLED, with no retryPayout")
         assert app.get_payout(second).version == version + 1  # just the Paid event
