@@ -210,6 +210,12 @@ def test_pay_bonus_is_idempotent_funded_and_booked(api, market, stripe_server):
     assert sorted((e["node"]["kind"], e["node"]["amount"]["amount"])
                   for e in payouts["payouts"]["edges"]) == [("BONUS", 300), ("SUBMISSION", 500)]
 
+    # The requester's event feed (query, subscription, webhooks) carries the bonus.
+    feed = api.data(requester.key, '{ events(types: ["PayoutRequested"]) { edges { node { '
+                    'data } } } }')["events"]["edges"]
+    bonuses = [e["node"]["data"] for e in feed if e["node"]["data"]["kind"] == "bonus"]
+    assert [(b["amount"], b["reason"]) for b in bonuses] == [(300, "great boxes")]
+
     ledger = api.data(stripe_server.admin_key,
                       "{ ledger(first: 100) { edges { node { account amount eventType } } } }")
     entries = [e["node"] for e in ledger["ledger"]["edges"]]
