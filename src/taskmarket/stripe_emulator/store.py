@@ -453,6 +453,18 @@ class Store:
             if self._db is not None:
                 self._db.delete("delivery", event_id)
 
+    def next_delivery(self) -> dict[str, Any] | None:
+        """The pending delivery due first (a copy), or None."""
+        with self._lock:
+            if not self.deliveries:
+                return None
+            return copy.deepcopy(min(self.deliveries.values(),
+                                     key=lambda d: d["next_attempt_at"]))
+
+    def has_unattempted_deliveries(self) -> bool:
+        with self._lock:
+            return any(d["attempts"] == 0 for d in self.deliveries.values())
+
     def pending_deliveries(self) -> list[dict[str, Any]]:
         with self._lock:
             return copy.deepcopy(list(self.deliveries.values()))

@@ -75,7 +75,7 @@ class WebhookSender:
         with self._cond:
             self.url, self.secret = url, secret
             self._cond.notify_all()
-        if self.enabled and self.store.pending_deliveries():
+        if self.enabled and self.store.next_delivery() is not None:
             self._ensure_thread()
         return secret
 
@@ -97,7 +97,7 @@ class WebhookSender:
         """Wait until every queued event was attempted at least once. False on timeout."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while any(d["attempts"] == 0 for d in self.store.pending_deliveries()):
+            while self.store.has_unattempted_deliveries():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
@@ -123,10 +123,9 @@ class WebhookSender:
 
     def _next_due(self) -> dict[str, Any] | float | None:
         """The oldest due delivery, else seconds until the next one (None: nothing pending)."""
-        pending = self.store.pending_deliveries()
-        if not pending or not self.enabled:
+        first = self.store.next_delivery()
+        if first is None or not self.enabled:
             return None
-        first = min(pending, key=lambda d: d["next_attempt_at"])
         wait = first["next_attempt_at"] - time.time()
         return first if wait <= 0 else wait
 
