@@ -24,6 +24,7 @@ from .clock import utc_now
 from .domain import ApiKey, DomainError, Money, Payout, Requester, Role, Task, Worker
 from .domain.apikey import hash_secret
 from .domain.catalog import deliverable_types, deliverable_types_except
+from .domain.payout import bonus_reason
 from .domain.ids import (
     api_key_id, payout_id_for_bonus, payout_id_for_submission, task_id_for_key,
 )
@@ -156,10 +157,22 @@ class Marketplace(Application[UUID]):
         self.save(worker)
 
     @retry_on_conflict
-    def link_payout_account(self, worker_id: UUID, account_id: str) -> None:
+    def link_payout_account(self, worker_id: UUID, account_id: str,
+                            status: str | None = None,
+                            requirements_due: list[str] | None = None) -> None:
         worker = self.get_worker(worker_id)
-        worker.link_account(account_id)
+        worker.link_account(account_id, status, requirements_due)
         self.save(worker)
+
+    @retry_on_conflict
+    def record_payout_account_status(self, worker_id: UUID, account_id: str, status: str,
+                                     requirements_due: list[str]) -> bool:
+        """What Stripe says of a worker's account; False when nothing changed."""
+        worker = self.get_worker(worker_id)
+        written = worker.update_account_status(account_id, status, requirements_due)
+        if written:
+            self.save(worker)
+        return written
 
     # --- money in -------------------------------------------------------------------
     @retry_on_conflict
@@ -296,17 +309,39 @@ class Marketplace(Application[UUID]):
 
     # --- payouts --------------------------------------------------------------------
     @retry_on_conflict
+    def pay_submission_bonus(self, requester_id: UUID, task_id: UUID, submission_id: UUID,
+                             amount: int, currency: str, reason: str,
+                             idempotency_key: str) -> UUID:
+        """A bonus, from the requester's balance, to the worker of a submission of one of
+        its tasks. The same key with the same input returns the same payout."""
+        money = Money.of(amount, currency)
+        reason = bonus_reason(reason)
+        task = self.get_task(task_id)
+        submission = task.submissions.get(submission_id)
+        if task.requester_id != requester_id or submission is None:
+            raise DomainError("NOT_FOUND", "no such submission of your tasks",
+                              ["submissionId"])
+        return self.pay_bonus(requester_id, submission.worker_id, money.amount,
+                              money.currency, idempotency_key, reason=reason,
+                              task_id=task.id, submission_id=submission_id)
+
+    @retry_on_conflict
     def pay_bonus(self, requester_id: UUID, worker_id: UUID, amount: int, currency: str,
-                  idempotency_key: str) -> UUID:
+                  idempotency_key: str, *, reason: str | None = None,
+                  task_id: UUID | None = None, submission_id: UUID | None = None) -> UUID:
         money = Money.of(amount, currency)
         if not (idempotency_key or "").strip():
             raise DomainError("INVALID_INPUT", "a bonus needs an idempotency key",
                               ["idempotencyKey"])
+        if len(idempotency_key) > 255:
+            raise DomainError("INVALID_INPUT", "an idempotency key is at most 255 characters",
+                              ["idempotencyKey"])
         payout_id = payout_id_for_bonus(requester_id, idempotency_key)
         if self.exists(payout_id):
             existing = self.get_payout(payout_id)
-            if (existing.worker_id, existing.amount, existing.currency) != (
-                    worker_id, money.amount, money.currency):
+            if (existing.worker_id, existing.amount, existing.currency,
+                    existing.submission_id, getattr(existing, "reason", None)) != (
+                    worker_id, money.amount, money.currency, submission_id, reason):
                 raise DomainError("IDEMPOTENCY_KEY_REUSED",
                                   "this idempotency key was used with different input",
                                   ["idempotencyKey"])
@@ -316,8 +351,9 @@ class Marketplace(Application[UUID]):
         requester.pay_bonus(payout_id, money)
         payout = Payout(
             payout_id=payout_id, worker_id=worker_id, requester_id=requester_id,
-            amount=money.amount, currency=money.currency, task_id=None, submission_id=None,
-            kind="bonus", requested_at=self.clock(),
+            amount=money.amount, currency=money.currency, task_id=task_id,
+            submission_id=submission_id, kind="bonus", requested_at=self.clock(),
+            reason=reason,
         )
         self.save(requester, payout)
         return payout_id

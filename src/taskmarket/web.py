@@ -51,4 +51,5 @@ def create_app(database: Database, marketplace: Marketplace, reads=None) -> Star
     app.state.database = database
     app.state.marketplace = marketplace
     app.state.reads = reads
+    app.state.services = graphql.services  # serve adds the Stripe connection once it has one
     return app

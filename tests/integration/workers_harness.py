@@ -131,7 +131,10 @@ def pipeline(database, emulator, *, redis_url: str | None = None, dispatch: bool
 
 
 def connected_account(emulator) -> str:
-    return emulator.stripe_client().v1.accounts.create({"type": "express"}).id
+    """A connected account that finished onboarding (transfers to it succeed)."""
+    account = emulator.stripe_client().v1.accounts.create({"type": "express"}).id
+    emulator.state.store.complete_onboarding(account)
+    return account
 
 
 def funded_requester(app, amount: int = 10_000_000) -> UUID:

@@ -52,6 +52,7 @@ class Dispatcher:
             _topic(Payout.Paid): self._payout_settled,
             _topic(Payout.Failed): self._payout_failed,
             _topic(Worker.PayoutAccountLinked): self._account_linked,
+            _topic(Worker.PayoutAccountStatusChanged): self._account_status_changed,
             _topic(Task.Claimed): self._lease_started,
             _topic(Task.RevisionRequested): self._revision_requested,
             _topic(Task.ClaimExpired): self._lease_ended,
@@ -116,6 +117,10 @@ class Dispatcher:
 
     def _account_linked(self, worker_id: UUID, event) -> None:
         self._extra_payouts.update(self.work.pending_payouts_of(worker_id))
+
+    def _account_status_changed(self, worker_id: UUID, event) -> None:
+        if event.status == "ENABLED":  # waiting payouts go out by themselves
+            self._extra_payouts.update(self.work.pending_payouts_of(worker_id))
 
     def _lease_started(self, task_id: UUID, event) -> None:
         self._owe(Work(EXPIRE, event.claim_id, task_id, event.expires_at))
