@@ -1,4 +1,5 @@
-"""The ASGI application: /graphql (HTTP and WebSocket), health, readiness and metrics."""
+"""The ASGI application: /graphql (HTTP and WebSocket), the console, health, readiness and
+metrics."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from .application import Marketplace
+from .console import console_routes
 from .database import Database
 from .graphql.context import Services
 from .graphql.limits import BodySizeLimit, allowed_origins
@@ -47,6 +49,7 @@ def create_app(database: Database, marketplace: Marketplace, reads=None) -> Star
         Route("/metrics", metrics_endpoint(reads)),
         Route("/healthz", healthz),
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
+        *console_routes(),
     ])
     app.state.database = database
     app.state.marketplace = marketplace
