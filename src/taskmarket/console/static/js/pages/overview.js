@@ -115,7 +115,7 @@ async function funds() {
 }
 
 function liveFeed(cleanup) {
-  const list = h("ol", { class: "feed", "aria-live": "polite", "aria-label": "Latest events" });
+  const list = h("ol", { class: "feed", "aria-live": "polite", "aria-label": "Latest events", tabindex: 0 });
   const status = h("p", { class: "muted" }, "Connecting…");
   fetch("/readyz").then((r) => r.json()).catch(() => ({})).then((ready) => {
     const after = ready.head ? String(Math.max(ready.head - 20, 0)) : null;
