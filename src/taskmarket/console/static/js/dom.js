@@ -48,3 +48,11 @@ export function replace(target, ...children) {
   target.replaceChildren();
   append(target, children);
 }
+
+// An event's data as "key: value" lines (nested values as JSON).
+export function dataLines(data) {
+  if (data === null || typeof data !== "object") return h("span", { class: "mono" }, JSON.stringify(data));
+  return h("div", { class: "kv" }, Object.entries(data).map(([key, value]) => h("div", {},
+    h("span", { class: "muted" }, `${key}: `),
+    h("span", { class: "mono" }, value !== null && typeof value === "object" ? JSON.stringify(value) : String(value)))));
+}

@@ -2,7 +2,7 @@
 // history (and, where the API has it, its trace) on its own page.
 
 import { gql, mutate } from "../api.js";
-import { h, table, facts, errorBox, replace } from "../dom.js";
+import { h, table, facts, errorBox, replace, dataLines } from "../dom.js";
 import { money, time } from "../format.js";
 import { payoutsBetween } from "./payouts_data.js";
 import { traceSection, TRACE_FIELDS } from "./payout_trace.js";
@@ -112,7 +112,7 @@ async function detail(main, { me, param }) {
       { label: "Position", num: true, cell: (e) => e.position },
       { label: "Event", cell: (e) => e.type },
       { label: "When", cell: (e) => time(e.occurredAt) },
-      { label: "Data", cell: (e) => h("code", {}, JSON.stringify(e.data)) },
+      { label: "Data", cell: (e) => dataLines(e.data) },
     ], node.history));
 }
 
