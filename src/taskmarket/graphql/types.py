@@ -19,6 +19,7 @@ from . import visibility
 from .context import ctx
 from .errors import ClientError
 from ..global_ids import to_global_id
+from ..presented_events import present_data
 from .pagination import Connection, connection, page_size
 
 Role = strawberry.enum(Role)
@@ -112,7 +113,7 @@ class Event:
             type=row.type,
             aggregate_id=strawberry.ID(to_global_id(row.aggregate_kind, row.aggregate_id)),
             aggregate_version=row.aggregate_version, occurred_at=row.occurred_at,
-            data=row.data,
+            data=present_data(row.aggregate_kind, row.aggregate_id, row.data),
         )
 
 
