@@ -223,7 +223,7 @@ class Marketplace(Application[UUID]):
     @retry_on_conflict
     def release_claim(self, task_id: UUID, claim_id: UUID, worker_id: UUID) -> None:
         task = self.get_task(task_id)
-        refund = task.release(claim_id, worker_id)
+        refund = task.release(claim_id, worker_id, self.clock())
         self._save_with_refund(task, refund)
 
     @retry_on_conflict
