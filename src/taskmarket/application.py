@@ -131,11 +131,8 @@ class Marketplace(Application[UUID]):
         return aggregate_id in self.repository
 
     # --- people ---------------------------------------------------------------------
-    def create_requester(self, name: str) -> UUID:
-        name = (name or "").strip()
-        if not name:
-            raise DomainError("INVALID_INPUT", "name is required", ["name"])
-        requester = Requester(name=name)
+    def create_requester(self, name: str, currency: str | None = None) -> UUID:
+        requester = Requester.open(name, currency)
         self.save(requester)
         return requester.id
 

@@ -19,6 +19,7 @@ from .types import (
     Claim, Event, Node, Payout, PayoutStatus, Requester, Submission, Task, TaskStatus, Worker,
 )
 from .types import Role as RoleEnum
+from .directory import load_api_key
 from .webhooks import resolve_webhook_node
 
 
@@ -143,6 +144,8 @@ class Queries:
         type_name, ids = decode_node_id(id)
         if type_name.startswith("Webhook"):
             return await resolve_webhook_node(info, type_name, [str(i) for i in ids])
+        if type_name == "ApiKey":
+            return await load_api_key(ctx(info), ids[0])
         return await load_node(ctx(info), type_name, ids)
 
     @strawberry.field

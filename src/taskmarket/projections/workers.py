@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -61,3 +62,17 @@ def _make(row: dict) -> WorkerRow:
 def by_ids(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, WorkerRow]:
     return by_id(fetch(conn, f"SELECT {_COLUMNS} FROM workers WHERE id = ANY(%s)",
                        (unique_ids(ids),), _make))
+
+
+def page(conn: psycopg.Connection, skill: str | None, first: int,
+         after: str | None) -> list[WorkerRow]:
+    """Workers oldest first (those with ``skill`` when given), from a keyset cursor on."""
+    place = cursors.decode(after, datetime, UUID)
+    where = ["(created_at, id) > (%s, %s)"] if place else []
+    params: list = list(place or ())
+    if skill is not None:
+        where.append("%s = ANY(skills)")
+        params.append(skill)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    return fetch(conn, f"SELECT {_COLUMNS} FROM workers {clause} "
+                       "ORDER BY created_at, id LIMIT %s", [*params, first], _make)
