@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 import orjson
@@ -61,8 +63,18 @@ class AuthAwareWebSocket(ASGIWebSocketAdapter):
         await super().close(code, reason)
 
 
+@cache
+def graphiql_page() -> str:
+    """Our GraphiQL page: assets served from the package (/static), an API-key field."""
+    return files("taskmarket.graphql").joinpath("static", "index.html").read_text()
+
+
 class GraphQLView(GraphQL):
     websocket_adapter_class = AuthAwareWebSocket  # type: ignore[assignment]
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql_page()
 
     def __init__(self, schema: Any, services: Services, origins: list[str] | None = None):
         if origins is None:  # WebSocket origins: their own list, else the CORS list
