@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
 import click
-import pytest
-from test_cli import clean_env, postmasters, taskmarket
+import httpx
+from test_cli import Server, clean_env, data_dir, postmasters, taskmarket  # noqa: F401
 
 from taskmarket.cli import main
 
@@ -116,3 +117,20 @@ def test_a_fresh_embedded_database_starts_quietly():
             process.terminate()
             process.wait(timeout=30)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_serve_says_it_finished_once_and_its_front_page_points_onwards(data_dir):
+    server = Server(data_dir)
+    try:
+        assert server.wait_healthy().status_code == 200
+        front = httpx.get(f"http://127.0.0.1:{server.port}/", timeout=5)
+        assert front.status_code == 200
+        assert 'href="/graphql"' in front.text and 'href="/docs"' in front.text
+    finally:
+        server.process.send_signal(signal.SIGTERM)
+        _, stderr = server.process.communicate(timeout=30)
+    assert server.process.returncode == 0
+    finished = [line for line in stderr.decode().splitlines()
+                if "Finished server process" in line]
+    assert len(finished) == 1, stderr.decode()[-3000:]
+    assert "RuntimeDirWarning" not in stderr.decode()
