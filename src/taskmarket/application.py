@@ -23,12 +23,14 @@ from eventsourcing.persistence import IntegrityError
 from .clock import utc_now
 from .domain import ApiKey, DomainError, Money, Payout, Requester, Role, Task, Worker
 from .domain.apikey import hash_secret
+from .domain.catalog import deliverable_types, deliverable_types_except
 from .domain.ids import (
     api_key_id, payout_id_for_bonus, payout_id_for_submission, task_id_for_key,
 )
 from .domain.task import ReviewDecision, TaskSpec
-from .domain.webhook import WebhookEndpoint
+from .domain.webhook import WebhookEndpoint, new_secret
 from .domain.worker import normalize_skills
+from .event_visibility import endpoint_visibility
 
 MAX_ATTEMPTS = 64
 # Reasons a candidate task cannot be claimed that say "try the next one", not "stop".
@@ -395,27 +397,39 @@ class Marketplace(Application[UUID]):
         return self._load(WebhookEndpoint, endpoint_id, "endpointId")
 
     def create_webhook_endpoint(self, url: str, event_types: list[str] | None,
-                                requester_id: UUID, owner_key_id: UUID | None = None
-                                ) -> tuple[UUID, str]:
-        """Register an endpoint for a requester's events; returns its id and its secret."""
-        from .webhooks.catalog import deliverable_types
-        from .webhooks.signing import new_secret, secret_hash
+                                requester_id: UUID, owner_key_id: UUID | None = None,
+                                audience: Role = Role.REQUESTER) -> tuple[UUID, str]:
+        """Register an endpoint for a requester's events; returns its id and its secret.
+
+        It receives what a key of role ``audience`` (the caller's) may read of them."""
+        from .webhooks.targets import check_target
 
         self.get_requester(requester_id)
+        url = check_target(url)
+        allowed = deliverable_types_except(
+            endpoint_visibility(audience, requester_id).hidden_kinds)
         secret = new_secret()
         endpoint = WebhookEndpoint.create(url, event_types, requester_id, owner_key_id,
-                                          secret_hash(secret), deliverable_types(), self.clock())
+                                          hash_secret(secret), deliverable_types(), self.clock(),
+                                          audience=audience.value, allowed_types=allowed)
         self.webhook_records.save_secret(endpoint.id, endpoint.secret_hash, secret)
         self.save(endpoint)
         return endpoint.id, secret
 
     @retry_on_conflict
     def update_webhook_endpoint(self, endpoint_id: UUID, url: str | None = None,
-                                event_types: list[str] | None = None) -> None:
-        from .webhooks.catalog import deliverable_types
+                                event_types: list[str] | None = None,
+                                audience: Role | None = None) -> None:
+        """Change an endpoint; it then receives what a key of role ``audience`` may read."""
+        from .webhooks.targets import check_target
 
         endpoint = self.get_webhook_endpoint(endpoint_id)
-        if endpoint.update(url, event_types, deliverable_types()):
+        if url is not None:
+            url = check_target(url)
+        role = audience or Role(endpoint.audience)
+        allowed = deliverable_types_except(
+            endpoint_visibility(role, endpoint.requester_id).hidden_kinds)
+        if endpoint.update(url, event_types, deliverable_types(), role.value, allowed):
             self.save(endpoint)
 
     @retry_on_conflict
@@ -437,12 +451,10 @@ class Marketplace(Application[UUID]):
     @retry_on_conflict
     def rotate_webhook_secret(self, endpoint_id: UUID) -> str:
         """A new signing secret, used from the next delivery on; returned once."""
-        from .webhooks.signing import new_secret, secret_hash
-
         endpoint = self.get_webhook_endpoint(endpoint_id)
         secret = new_secret()
-        self.webhook_records.save_secret(endpoint.id, secret_hash(secret), secret)
-        endpoint.rotate_secret(secret_hash(secret))
+        self.webhook_records.save_secret(endpoint.id, hash_secret(secret), secret)
+        endpoint.rotate_secret(hash_secret(secret))
         self.save(endpoint)
         return secret
 

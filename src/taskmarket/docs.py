@@ -8,7 +8,7 @@ the code of a ``DomainError``, ``ensure`` or ``ClientError``. Which mutations re
 code follows the calls from each mutation's resolver through the functions it calls (by
 name, across the package): an over-approximation when two functions share a name, never
 an omission of a direct path. Event types and their fields come from the aggregates'
-event classes (``event_catalog``). A code or event without a hand-written line below is
+event classes (``domain.catalog``). A code or event without a hand-written line below is
 still listed: a code described by the messages the code gives with it, an event as
 "not described yet".
 """
@@ -23,10 +23,9 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
-from .event_catalog import all_event_classes, data_fields
-from .events import aggregate_kind, camel, event_type
+from .domain.catalog import AGGREGATES, deliverable_types, recorded_event_classes
+from .events import aggregate_kind, camel, data_fields, event_type
 from .presented_events import FOREIGN_IDS, REFERENCES, SUBJECT, TASK_PARTS
-from .webhooks.catalog import deliverable_types
 
 PACKAGE = Path(__file__).resolve().parent
 CODE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$|^[A-Z]{4,}$")
@@ -99,6 +98,10 @@ WHEN = {
     "WebhookEndpointReplayRequested": "Events after a position are to be sent again.",
     "WebhookEndpointRedeliveryRequested": "One logged delivery is to be sent again.",
 }
+
+
+def all_event_classes() -> list[type]:
+    return [cls for aggregate in AGGREGATES for cls in recorded_event_classes(aggregate)]
 
 
 # --- reading the source ---------------------------------------------------------------

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -319,12 +319,30 @@ def test_signed_webhooks(client, account, emu, receiver):
 
 
 def test_webhook_failures_do_not_block_api(client, account, emu):
-    emu.state.configure_webhooks("http://127.0.0.1:9/unreachable", WHSEC)
-    began = time.monotonic()
-    _transfer(client, account.id)
-    assert time.monotonic() - began < 1.0
-    assert emu.state.webhooks.flush(timeout=5)
-    assert emu.state.webhooks.deliveries[-1].error
+    # The receiver holds every request until the API call has returned, then fails it. Had
+    # the API waited for its webhook, the delivery would have timed out instead.
+    release = threading.Event()
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+
+        def receive_then_fail() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                release.wait(timeout=30)
+                conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\n"
+                             b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+
+        receiver = threading.Thread(target=receive_then_fail, daemon=True)
+        receiver.start()
+        emu.state.configure_webhooks(f"http://127.0.0.1:{listener.getsockname()[1]}/hook",
+                                     WHSEC)
+        _transfer(client, account.id)
+        release.set()
+        assert emu.state.webhooks.flush(timeout=30)
+        receiver.join(timeout=30)
+    assert emu.state.webhooks.deliveries[-1].error == "endpoint answered HTTP 500"
 
 
 # -- control plane and configuration ---------------------------------------------

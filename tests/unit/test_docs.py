@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
-from taskmarket.docs import SourceIndex, errors_markdown, events_markdown, main
-from taskmarket.event_catalog import all_event_classes
+from taskmarket.docs import (
+    SourceIndex, all_event_classes, errors_markdown, events_markdown, main,
+)
 from taskmarket.events import event_type
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

@@ -2,7 +2,8 @@
 
 from uuid import uuid4
 
-from taskmarket.event_catalog import all_event_classes, data_fields
+from taskmarket.docs import all_event_classes
+from taskmarket.events import data_fields
 from taskmarket.global_ids import decode_id, to_global_id
 from taskmarket.presented_events import (
     FOREIGN_IDS, REFERENCES, SUBJECT, TASK_PARTS, present_data,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import dramatiq
@@ -98,8 +98,9 @@ class Actors:
     auto_approve: dramatiq.Actor
 
 
-def _delay_ms(app: Marketplace, due) -> int:
-    return max(0, int((due - app.clock()).total_seconds() * 1000) + 1)
+def delay_ms(due: datetime, now: datetime) -> int:
+    """Dramatiq's delay for a message that must not run before ``due`` (a ms past it)."""
+    return max(0, int((due - now).total_seconds() * 1000) + 1)
 
 
 def register_actors(broker: dramatiq.Broker, services: Services,
@@ -120,19 +121,19 @@ def register_actors(broker: dramatiq.Broker, services: Services,
         elif claim.status.value == "ACTIVE" and app.clock() < claim.expires_at:
             # Early (clock skew, or a lease renewed by a revision): come back when it is due.
             actors.expire_claim.send_with_options(
-                args=(task_id, claim_id), delay=_delay_ms(app, claim.expires_at))
+                args=(task_id, claim_id), delay=delay_ms(claim.expires_at, app.clock()))
 
     def auto_approve(task_id: str, submission_id: str) -> None:
         task = app.get_task(UUID(task_id))
         submission = task.submissions.get(UUID(submission_id))
-        if submission is None or task.auto_approve_after_seconds is None:
+        due = task.auto_approval_due(UUID(submission_id))
+        if submission is None or due is None:
             return
-        due = submission.submitted_at + timedelta(seconds=task.auto_approve_after_seconds)
         if app.auto_approve(task.id, submission.id):
             log.info("submission %s auto-approved", submission_id)
         elif submission.status.value == "PENDING_REVIEW" and app.clock() < due:
             actors.auto_approve.send_with_options(args=(task_id, submission_id),
-                                                  delay=_delay_ms(app, due))
+                                                  delay=delay_ms(due, app.clock()))
 
     # A domain error (no such task, ...) will not heal by waiting: no retry for it.
     common = dict(broker=broker, queue_name=QUEUE, time_limit=60_000, min_backoff=100,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from uuid import UUID
 
@@ -20,7 +20,8 @@ from psycopg import sql
 from ..application import Marketplace
 from ..database import Database
 from ..domain import Payout, Task, Worker
-from .actors import Actors
+from ..domain.task import auto_approval_due_at
+from .actors import Actors, delay_ms
 from .schedule import AUTO_APPROVE, EXPIRE, PAY, Done, Work, WorkStore
 
 log = logging.getLogger(__name__)
@@ -135,9 +136,8 @@ class Dispatcher:
         self._settle(EXPIRE, event.claim_id)
         if task_id not in self.auto_approve_delays:
             self._task_posted(task_id, self.app.get_task(task_id))
-        delay = self.auto_approve_delays[task_id]
-        if delay is not None:
-            due = event.submitted_at + timedelta(seconds=delay)
+        due = auto_approval_due_at(event.submitted_at, self.auto_approve_delays[task_id])
+        if due is not None:
             self._owe(Work(AUTO_APPROVE, event.submission_id, task_id, due))
 
     def _reviewed(self, task_id: UUID, event) -> None:
@@ -176,7 +176,7 @@ def send_work(actors: Actors, work: Work, now: datetime) -> None:
     if work.kind == PAY:
         actors.pay_payout.send(str(work.subject_id))
         return
-    delay = max(0, int((work.due_at - now).total_seconds() * 1000) + 1)
+    delay = delay_ms(work.due_at, now)
     args = (str(work.aggregate_id), str(work.subject_id))
     actor = actors.expire_claim if work.kind == EXPIRE else actors.auto_approve
     actor.send_with_options(args=args, delay=delay or None)
