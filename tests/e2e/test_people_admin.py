@@ -88,3 +88,11 @@ def test_only_an_admin_lists_people(client, market, field):
     for key in (acme.key, market.key("FINANCE"), market.worker("W").key):
         body = client.run(key, f"{{ {field} {{ edges {{ cursor }} }} }}")
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_a_refusal_names_the_roles_in_plain_english(client, market):
+    worker = market.worker("W")
+    refused = client.data(worker.key, CREATE, {"name": "Nope", "currency": None})
+    error = refused["createRequester"]["userErrors"][0]
+    assert error["code"] == "FORBIDDEN"
+    assert error["message"] == "this needs an ADMIN key; yours is a WORKER key"
