@@ -27,6 +27,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from ..logs import request_id
@@ -124,7 +125,12 @@ class GraphQLView(GraphQL):
         try:
             response = await self.run(request)
         except HTTPException as error:
-            response = error_response(error.status_code, error.reason, media_type)
+            status = error.status_code
+            if isinstance(error.__cause__, InvalidOperationTypeError) and request.method == "GET":
+                status = 405  # the spec: a mutation over GET is 405, and nothing runs
+            response = error_response(status, error.reason, media_type)
+            if status == 405:
+                response.headers["Allow"] = "POST"
         if media_type == GRAPHQL_RESPONSE and response.media_type == "application/json":
             response.headers["content-type"] = GRAPHQL_RESPONSE
             if getattr(request.state, "request_error", False):
