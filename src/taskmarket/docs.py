@@ -283,7 +283,8 @@ def events_markdown() -> str:
             current = aggregate
         name = event_type(cls.__qualname__)
         webhook = " Delivered by webhooks." if name in deliverable else ""
-        lines += [f"### {name}", "", WHEN.get(name, f"A {aggregate} event (not described yet).") + webhook, ""]
+        when = WHEN.get(name, f"A {aggregate} event (not described yet).")
+        lines += [f"### {name}", "", when + webhook, ""]
         fields = data_fields(cls)
         if not fields:
             lines += ["`data` is empty.", ""]
