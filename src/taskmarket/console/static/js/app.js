@@ -32,7 +32,7 @@ function renderNav(current) {
   replace(nav, h("ul", {}, PAGES.filter(allowed).map((page) =>
     h("li", {}, h("a", { href: `#/${page.name}`, "aria-current": page.name === current ? "page" : null }, page.title)))));
   const acting = me.requester ? ` for ${me.requester.name}` : me.worker ? ` for ${me.worker.name}` : "";
-  replace(who, h("span", {}, `${me.role} · ${me.keyName}${acting}`),
+  replace(who, h("span", {}, `${me.role}${acting} · key “${me.keyName}”`),
     h("button", { class: "secondary", type: "button", onclick: signOut }, "Sign out"));
 }
 
