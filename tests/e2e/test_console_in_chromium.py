@@ -163,7 +163,8 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              args=["--no-sandbox"])
         yield launched
         launched.close()
 
@@ -186,11 +187,23 @@ def shots(tmp_path_factory):
     return take
 
 
-def open_page(browser, viewport=WIDE):
+def open_page(browser, url: str, viewport=WIDE):
+    """A tab that reaches the console's server and nothing else (no CDN: it works
+    offline); what it tried elsewhere, its script errors and failed loads are problems."""
     # The console's CSP admits only its own scripts; the test injects axe-core itself.
-    context = browser.new_context(viewport=viewport, bypass_csp=True)
+    context = browser.new_context(viewport=viewport, bypass_csp=True, locale="en-US",
+                                  timezone_id="America/New_York")
     page = context.new_page()
     page.problems = []
+
+    def only_the_server(route):
+        if route.request.url.startswith((f"{url}/", "data:")):
+            route.continue_()
+        else:
+            page.problems.append(f"tried to reach {route.request.url}")
+            route.abort()
+
+    page.route("**/*", only_the_server)
     page.on("pageerror", lambda error: page.problems.append(str(error)))
     page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
     return page
@@ -225,7 +238,7 @@ def no_horizontal_overflow(page) -> bool:
 
 
 def test_finance_sees_the_overview_and_why_a_payout_was_paid(console, browser, shots):
-    page = open_page(browser)
+    page = open_page(browser, console.url)
     sign_in(page, console.url, console.finance_key)
     main = page.locator("main")
     assert page.get_by_role("heading", name="Overview", level=1).is_visible()
@@ -269,7 +282,7 @@ def test_finance_sees_the_overview_and_why_a_payout_was_paid(console, browser, s
 
 
 def test_a_requester_reviews_from_its_queue_and_sees_only_its_own(console, browser, shots):
-    page = open_page(browser)
+    page = open_page(browser, console.url)
     sign_in(page, console.url, console.acme.key)
     assert "REQUESTER" in page.locator("#who").inner_text()
     nav = page.get_by_role("navigation", name="Console pages").inner_text()
@@ -339,13 +352,26 @@ def task_counts(api, key) -> dict[str, int]:
 
 
 def test_a_wrong_key_is_the_apis_error_and_nothing_is_stored(console, browser):
-    page = open_page(browser)
+    page = open_page(browser, console.url)
     page.goto(f"{console.url}/console")
     page.get_by_label("API key").fill("tm_not_a_key")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("alert").get_by_text("UNAUTHENTICATED").wait_for()
     assert page.evaluate("sessionStorage.length") == 0
     assert "tm_not_a_key" not in page.url
+
+
+def test_money_takes_its_currencys_exponent_and_times_the_browsers_zone(console, browser):
+    page = open_page(browser, console.url)
+    page.goto(f"{console.url}/console")
+    shown = page.evaluate("""async () => {
+        const f = await import('/console/static/js/format.js');
+        return [f.money(1250, 'USD'), f.money(1250, 'JPY'), f.money(1234, 'KWD'),
+                f.money(5, 'EUR'), f.money('-123456789012345678901', 'USD'),
+                f.time('2026-01-15T17:30:00+00:00')]; }""")
+    assert [text.replace("\xa0", " ") for text in shown] == [
+        "$12.50", "¥1,250", "KWD 1.234", "€0.05", "-$1,234,567,890,123,456,789.01",
+        "Jan 15, 2026, 12:30:00 PM EST"]
 
 
 README_NARROW = {"finance-overview-390", "requester-reviews-390"}
@@ -359,7 +385,7 @@ PAGES_OF = {
 @pytest.mark.parametrize("who", ["finance", "requester"])
 def test_every_page_passes_axe_and_fits_a_390_px_window(console, browser, shots, who):
     key = console.finance_key if who == "finance" else console.acme.key
-    page = open_page(browser, NARROW)
+    page = open_page(browser, console.url, NARROW)
     sign_in(page, console.url, key)
     pages = list(PAGES_OF[who])
     if who == "finance":
