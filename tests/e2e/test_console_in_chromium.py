@@ -47,6 +47,8 @@ CREATE_ENDPOINT = """mutation($url: String!) { createWebhookEndpoint(input: {url
   endpoint { id } secret userErrors { code message } } }"""
 DELIVERIES = """query($id: ID!) { webhookDeliveries(endpointId: $id, first: 50) {
   edges { node { id delivered redelivery } } } }"""
+DEPOSIT = """mutation($id: ID!) { depositFunds(input: {requesterId: $id,
+  amount: {amount: 25000, currency: "USD"}, reference: "wire-live"}) { userErrors { code } } }"""
 SUBMISSION = """query($id: ID!) { node(id: $id) { ... on Submission { status feedback } } }"""
 
 
@@ -253,7 +255,11 @@ def test_finance_sees_the_overview_and_why_a_payout_was_paid(console, browser, s
     tasks = page.get_by_role("table", name="Tasks by status")
     assert "OPEN" in tasks.inner_text()
     assert page.get_by_role("img", name="Payouts per day (USD)").count() == 1
-    page.locator(".feed li").first.wait_for()  # the live feed got events over WebSocket
+    feed = page.get_by_role("list", name="Latest events")
+    feed.locator("li").first.wait_for()  # replayed over the WebSocket subscription
+    assert "RequesterFundsDeposited" not in feed.inner_text()  # the deposits came first
+    console.api.data(console.api.server.admin_key, DEPOSIT, {"id": console.globex.id})
+    feed.get_by_text("RequesterFundsDeposited").wait_for()  # and live ones as they happen
     shots(page, "overview", readme=True)
 
     go(page, "#/payouts", "Payouts")
