@@ -14,8 +14,9 @@ from .errors import ClientError, client_error_from
 
 # Kinds of aggregate whose events only ADMIN keys see.
 ADMIN_ONLY_KINDS = frozenset({"ApiKey"})
-# A partner follows its requester's tasks, not the requester's own account.
-PARTNER_HIDDEN_KINDS = ADMIN_ONLY_KINDS | {"Requester"}
+# A partner follows its requester's tasks, not the requester's own account, nor its
+# batches (whose events carry the known answers of control items).
+PARTNER_HIDDEN_KINDS = ADMIN_ONLY_KINDS | {"Requester", "Batch"}
 
 
 def parse_position(after: str | None) -> int:

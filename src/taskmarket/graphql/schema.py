@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from .batches import Batch, BatchMutations, BatchQueries
 from .finance import FinanceQueries
 from .funds import FundsMutations
 from .limits import extensions
@@ -18,10 +19,10 @@ from .types import Claim, Payout, Requester, Submission, Task, Worker
 from .webhooks import WebhookDelivery, WebhookEndpoint, WebhookMutations, WebhookQueries
 from .work import WorkMutations
 
-Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries))
+Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries, BatchQueries))
 Mutation = merge_types("Mutation", (
     PeopleMutations, FundsMutations, TaskMutations, WorkMutations, ReviewMutations,
-    PayoutMutations, WebhookMutations,
+    PayoutMutations, WebhookMutations, BatchMutations,
 ))
 
 
@@ -29,7 +30,7 @@ def build_schema(caches: bool = True) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query, mutation=Mutation, subscription=Subscriptions,
         types=[Requester, Worker, Task, Claim, Submission, Payout, WebhookEndpoint,
-               WebhookDelivery],
+               WebhookDelivery, Batch],
         extensions=extensions(caches),
     )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 from uuid import UUID
 
 import strawberry
@@ -20,6 +20,9 @@ from .context import ctx
 from .errors import ClientError
 from ..global_ids import to_global_id
 from .pagination import Connection, connection, page_size
+
+if TYPE_CHECKING:
+    from .batches import Batch, Consensus
 
 Role = strawberry.enum(Role)
 TaskStatus = strawberry.enum(TaskStatus)
@@ -171,6 +174,21 @@ class Task(Node):
         size = page_size(first)
         rows = await context.call(context.reads.submissions_of_task, self.row.id, size + 1, after)
         return connection(rows, size, Submission.from_row)
+
+    @strawberry.field
+    async def batch(self, info: strawberry.Info
+                    ) -> Optional[Annotated["Batch", strawberry.lazy(".batches")]]:
+        from .batches import task_batch
+
+        return await task_batch(info, self.row)
+
+    @strawberry.field(description="Null until the item has its overlap of answers (or "
+                      "outside a batch).")
+    async def consensus(self, info: strawberry.Info
+                        ) -> Optional[Annotated["Consensus", strawberry.lazy(".batches")]]:
+        from .batches import task_consensus
+
+        return await task_consensus(info, self.row)
 
     @strawberry.field(description="Every event of this task, oldest first.")
     async def history(self, info: strawberry.Info) -> list[Event]:
