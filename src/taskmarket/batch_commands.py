@@ -14,7 +14,9 @@ from typing import Any, Callable, TypeVar
 from uuid import UUID, uuid4
 
 from .domain import DomainError, Task, Worker
-from .domain.batch import Batch, BatchItem, BatchSpec, batch_id_for_key, check_answer
+from .domain.batch import (
+    Batch, BatchItem, BatchSpec, BatchWorker, batch_id_for_key, batch_worker_id, check_answer,
+)
 from .domain.task import ReviewDecision, TaskStatus
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,6 +41,18 @@ class BatchCommands:
 
     def get_batch(self, batch_id: UUID) -> Batch:
         return self._load(Batch, batch_id, "batchId")
+
+    def batch_worker(self, batch_id: UUID, worker_id: UUID) -> BatchWorker | None:
+        """A worker's record in a batch; None before its first gold item."""
+        record_id = batch_worker_id(batch_id, worker_id)
+        try:
+            return self._load(BatchWorker, record_id, "workerId")
+        except DomainError:
+            return None
+
+    def _record_for(self, batch_id: UUID, worker_id: UUID) -> BatchWorker:
+        return self.batch_worker(batch_id, worker_id) or BatchWorker(
+            batch_id=batch_id, worker_id=worker_id)
 
     @retry_on_conflict
     def create_batch(self, requester_id: UUID, spec: BatchSpec,
@@ -122,15 +136,18 @@ class BatchCommands:
         worker, and gets one more slot (its escrow reserved now) when this claim would
         take its last one, so a control item stays open for the next worker."""
         batch = self.get_batch(task.batch_id)
-        batch.check_may_work(worker.id)
+        record = self.batch_worker(batch.id, worker.id)
+        if record is not None:
+            record.check_may_work()
         if batch.cancelled:
             raise DomainError("TASK_NOT_OPEN", "the batch is cancelled", ["taskId"])
         if not batch.is_gold(task.id):
             claim_id = task.claim(worker.id, worker.skills, self.clock())
             self.save(task)
             return claim_id
-        batch.serve_gold(worker.id, task.id)
-        also: list[Any] = [batch]
+        record = record or BatchWorker(batch_id=batch.id, worker_id=worker.id)
+        record.serve_gold(task.id)
+        also: list[Any] = [record]
         if task.open_slots <= 1:
             requester = self.get_requester(task.requester_id)
             task.add_slot()
@@ -147,13 +164,13 @@ class BatchCommands:
         if task.batch_id is None:
             return None
         batch = self.get_batch(task.batch_id)
-        gold_id = batch.gold_due(worker_id, task_id)
+        gold_id = batch.gold_due(self.batch_worker(batch.id, worker_id), worker_id, task_id)
         if gold_id is None:
             return None
         try:
             return gold_id, self.claim_task(gold_id, worker_id)
         except DomainError as error:
-            if error.code in ("NOT_QUALIFIED",):
+            if error.code == "NOT_QUALIFIED":
                 raise
             return None  # that gold item cannot be had now: the ordinary item it is
 
@@ -168,12 +185,13 @@ class BatchCommands:
             self.save(task)
             return
         correct = batch.judge(task.id, submission.result)
-        batch.record_gold_answer(submission.worker_id, task.id, correct)
+        record = self._record_for(batch.id, submission.worker_id)
+        record.record_gold_answer(task.id, correct, batch.quality)
         if correct:
             task.review(submission_id, task.requester_id, ReviewDecision.ACCEPT, None,
                         self.clock())
-            self._pay_for(task, submission_id, batch)
+            self._pay_for(task, submission_id, record)
             return
         refund = task.review(submission_id, task.requester_id, ReviewDecision.REJECT,
                              WRONG_GOLD_FEEDBACK, self.clock())
-        self._save_with_refund(task, refund, batch)
+        self._save_with_refund(task, refund, record)

@@ -117,7 +117,7 @@ def test_gold_is_judged_paid_when_right_and_blocks_a_bad_worker(app, requester):
     rejected = [s for s in app.get_task(golds[0]).submissions.values()
                 if s.status == SubmissionStatus.REJECTED]
     assert len(rejected) == 1 and rejected[0].feedback
-    record = app.get_batch(batch_id).record_of(bad)
+    record = app.batch_worker(batch_id, bad)
     assert (record.answered, record.correct, record.blocked) == (2, 0, True)
     with pytest.raises(DomainError) as blocked:
         app.claim_task(batch.items[1], bad)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -189,20 +189,6 @@ class BatchSpec:
             aggregation=AggregationMethod(self.aggregation).value)
 
 
-@dataclass
-class WorkerRecord:
-    """A worker's standing in one batch: gold served, answered, right; blocked or not."""
-
-    served: set[UUID] = field(default_factory=set)
-    answered: int = 0
-    correct: int = 0
-    blocked: bool = False
-
-    @property
-    def accuracy(self) -> float | None:
-        return self.correct / self.answered if self.answered else None
-
-
 def _unit_interval(*parts: object) -> float:
     digest = hashlib.blake2b("/".join(map(str, parts)).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
@@ -258,7 +244,6 @@ class Batch(Aggregate):
         self.gold: dict[UUID, Any] = {}
         self.gold_order: list[UUID] = []
         self.calls: dict[str, tuple[str, int]] = {}
-        self.workers: dict[UUID, WorkerRecord] = {}
         self.cancelled = False
 
     # --- the item spec the batch posts ---------------------------------------------
@@ -341,72 +326,33 @@ class Batch(Aggregate):
     def added_by(self, idempotency_key: str) -> int:
         return self.calls.get(idempotency_key, ("", 0))[1]
 
-    # --- workers and gold ----------------------------------------------------------
+    # --- gold ----------------------------------------------------------------------
     def is_gold(self, task_id: UUID) -> bool:
         return task_id in self.gold
 
-    def record_of(self, worker_id: UUID) -> WorkerRecord:
-        return self.workers.get(worker_id) or WorkerRecord()
-
-    def check_may_work(self, worker_id: UUID) -> None:
-        ensure(not self.record_of(worker_id).blocked, "NOT_QUALIFIED",
-               "the worker is blocked from this batch (gold accuracy too low)", ["taskId"])
-
-    def gold_due(self, worker_id: UUID, task_id: UUID) -> UUID | None:
+    def gold_due(self, record: "BatchWorker | None", worker_id: UUID,
+                 task_id: UUID) -> UUID | None:
         """The gold item to serve ``worker_id`` instead of ``task_id``, if one is due.
 
         A fair coin per (worker, item) at the gold ratio, raised while the worker has not
-        yet answered ``min_gold_answers``; the gold item is one this worker never had.
+        yet been served ``min_gold_answers``; the gold item is one this worker never had.
         """
         if not self.gold or self.quality.gold_ratio <= 0 or self.cancelled:
             return None
-        record = self.record_of(worker_id)
+        served = record.served if record is not None else set()
         ratio = self.quality.gold_ratio
-        if len(record.served) < self.quality.min_gold_answers:
+        if len(served) < self.quality.min_gold_answers:
             ratio = max(ratio, WARM_UP_GOLD_RATIO)
         if _unit_interval(self.id, worker_id, task_id) >= ratio:
             return None
-        fresh = [g for g in self.gold_order if g not in record.served]
+        fresh = [g for g in self.gold_order if g not in served]
         if not fresh:
             return None
         # Each worker walks the gold items in its own order: no item is everyone's first.
         return min(fresh, key=lambda g: _unit_interval(worker_id, g))
 
-    def serve_gold(self, worker_id: UUID, task_id: UUID) -> None:
-        """A worker claims a gold item: each at most once per worker."""
-        record = self.record_of(worker_id)
-        ensure(task_id not in record.served, "ALREADY_CLAIMED",
-               "the worker already had this item", ["taskId"])
-        self._gold_served(worker_id=worker_id, task_id=task_id)
-
-    @event("GoldServed")
-    def _gold_served(self, worker_id: UUID, task_id: UUID) -> None:
-        self.workers.setdefault(worker_id, WorkerRecord()).served.add(task_id)
-
     def judge(self, task_id: UUID, result: Any) -> bool:
         return canonical(answer_at(self.answer_pointer, result)) == canonical(self.gold[task_id])
-
-    def record_gold_answer(self, worker_id: UUID, task_id: UUID, correct: bool) -> bool:
-        """Count a gold answer; True when it got the worker blocked."""
-        self._gold_answered(worker_id=worker_id, task_id=task_id, correct=correct)
-        record = self.record_of(worker_id)
-        rules = self.quality
-        if (not record.blocked and record.answered >= max(rules.min_gold_answers, 1)
-                and record.correct < rules.min_gold_accuracy * record.answered):
-            self._worker_blocked(worker_id=worker_id, answered=record.answered,
-                                 correct=record.correct)
-            return True
-        return False
-
-    @event("GoldAnswered")
-    def _gold_answered(self, worker_id: UUID, task_id: UUID, correct: bool) -> None:
-        record = self.workers.setdefault(worker_id, WorkerRecord())
-        record.answered += 1
-        record.correct += 1 if correct else 0
-
-    @event("WorkerBlocked")
-    def _worker_blocked(self, worker_id: UUID, answered: int, correct: int) -> None:
-        self.workers.setdefault(worker_id, WorkerRecord()).blocked = True
 
     # --- cancelling ----------------------------------------------------------------
     def cancel(self, requester_id: UUID) -> None:
@@ -418,6 +364,70 @@ class Batch(Aggregate):
     @event("Cancelled")
     def _cancelled(self) -> None:
         self.cancelled = True
+
+
+class BatchWorker(Aggregate):
+    """A worker's standing in one batch: gold served, answered, right; blocked or not.
+
+    Its own small aggregate (not part of the Batch): a claim checks it without replaying
+    every other worker's record, and workers never contend on one stream.
+    """
+
+    @staticmethod
+    def create_id(batch_id: UUID, worker_id: UUID) -> UUID:
+        return batch_worker_id(batch_id, worker_id)
+
+    @event("Joined")
+    def __init__(self, batch_id: UUID, worker_id: UUID):
+        self.batch_id = batch_id
+        self.worker_id = worker_id
+        self.served: set[UUID] = set()
+        self.answered = 0
+        self.correct = 0
+        self.blocked = False
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.answered if self.answered else None
+
+    def check_may_work(self) -> None:
+        ensure(not self.blocked, "NOT_QUALIFIED",
+               "the worker is blocked from this batch (gold accuracy too low)", ["taskId"])
+
+    def serve_gold(self, task_id: UUID) -> None:
+        """A worker claims a gold item: each at most once per worker."""
+        ensure(task_id not in self.served, "ALREADY_CLAIMED",
+               "the worker already had this item", ["taskId"])
+        self._gold_served(task_id=task_id)
+
+    @event("GoldServed")
+    def _gold_served(self, task_id: UUID) -> None:
+        self.served.add(task_id)
+
+    def record_gold_answer(self, task_id: UUID, correct: bool, rules: QualityRules) -> bool:
+        """Count a gold answer; True when it got the worker blocked."""
+        self._gold_answered(batch_id=self.batch_id, worker_id=self.worker_id,
+                            task_id=task_id, correct=correct)
+        if (not self.blocked and self.answered >= max(rules.min_gold_answers, 1)
+                and self.correct < rules.min_gold_accuracy * self.answered):
+            self._blocked(batch_id=self.batch_id, worker_id=self.worker_id,
+                          answered=self.answered, correct=self.correct)
+            return True
+        return False
+
+    @event("GoldAnswered")
+    def _gold_answered(self, batch_id: UUID, worker_id: UUID, task_id: UUID,
+                       correct: bool) -> None:
+        self.answered += 1
+        self.correct += 1 if correct else 0
+
+    @event("Blocked")
+    def _blocked(self, batch_id: UUID, worker_id: UUID, answered: int, correct: int) -> None:
+        self.blocked = True
+
+
+def batch_worker_id(batch_id: UUID, worker_id: UUID) -> UUID:
+    return ids.derived_id("batch-worker", batch_id, worker_id)
 
 
 def batch_id_for_key(requester_id: UUID, idempotency_key: str) -> UUID:

@@ -16,7 +16,7 @@ from .errors import ClientError, client_error_from
 ADMIN_ONLY_KINDS = frozenset({"ApiKey"})
 # A partner follows its requester's tasks, not the requester's own account, nor its
 # batches (whose events carry the known answers of control items).
-PARTNER_HIDDEN_KINDS = ADMIN_ONLY_KINDS | {"Requester", "Batch"}
+PARTNER_HIDDEN_KINDS = ADMIN_ONLY_KINDS | {"Requester", "Batch", "BatchWorker"}
 
 
 def parse_position(after: str | None) -> int:

@@ -57,15 +57,15 @@ def items_added(batch: Batch, event: Any) -> None:
         batch["batch_gold"].put(dict(task_id=UUID(str(task_id)), batch_id=event.originator_id))
 
 
-@handlers.on("BatchGoldAnswered")
+@handlers.on("BatchWorkerGoldAnswered")
 def gold_answered(batch: Batch, event: Any) -> None:
-    batch["batch_workers"].add((event.originator_id, event.worker_id), gold_answered=1,
+    batch["batch_workers"].add((event.batch_id, event.worker_id), gold_answered=1,
                                gold_correct=1 if event.correct else 0)
 
 
 @handlers.on("BatchWorkerBlocked")
 def worker_blocked(batch: Batch, event: Any) -> None:
-    batch["batch_workers"].add((event.originator_id, event.worker_id), blocked=1)
+    batch["batch_workers"].add((event.batch_id, event.worker_id), blocked=1)
 
 
 @handlers.on("BatchCancelled")
