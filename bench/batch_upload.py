@@ -87,7 +87,7 @@ def run(quick: bool = False, postgres=None) -> list[dict]:
 
 def _run(quick: bool, pg) -> list[dict]:
     items = 10_000 if quick else 100_000
-    sample = 500 if quick else 2_000
+    sample = 200 if quick else 2_000
     with pg.database("batches") as database:
         app = build_marketplace(database)
         uploads, posts = [], []
@@ -100,16 +100,17 @@ def _run(quick: bool, pg) -> list[dict]:
           f"{statistics.median(uploads):,.0f} items/s")
     print(f"  raw postTask ({sample:,} tasks)                {statistics.median(posts):,.0f} "
           f"tasks/s  -> upload/postTask = {ratio:.1f}x")
-    times = aggregation_times(10_000)
+    scored = 3_000 if quick else 10_000
+    times = aggregation_times(scored)
     for name, seconds in times.items():
-        print(f"  aggregation 10k items x 3: {name:<24} {seconds:.2f} s")
+        print(f"  aggregation {scored:,} items x 3: {name:<24} {seconds:.2f} s")
     results = [dict(figure="batch upload vs raw postTask", unit="items/s",
                     subject=statistics.median(uploads), subject_runs=uploads,
                     baseline="postTask", baseline_value=statistics.median(posts),
                     baseline_runs=posts, ratio=ratio, items=items)]
     ours = times["Dawid-Skene (ours)"]
     reference = times.get("Dawid-Skene (crowd-kit)")
-    results.append(dict(figure="aggregation 10k x 3", unit="s", subject=ours,
+    results.append(dict(figure=f"aggregation {scored:,} x 3", unit="s", subject=ours,
                         baseline="crowd-kit" if reference else "majority vote",
                         baseline_value=reference or times["majority vote"],
                         ratio=(reference or times["majority vote"]) / ours))
