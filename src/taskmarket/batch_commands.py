@@ -23,6 +23,7 @@ from .domain.task import ReviewDecision, TaskStatus
 F = TypeVar("F", bound=Callable[..., Any])
 CANCEL_CHUNK = 500
 BATCH_CACHE_SIZE = 64
+TASK_BATCH_CACHE_SIZE = 100_000
 WRONG_GOLD_FEEDBACK = "This answer does not match the expected one."
 
 
@@ -62,6 +63,10 @@ class BatchCommands:
 
     @functools.cached_property
     def _batch_cache(self) -> dict[UUID, Batch]:
+        return {}
+
+    @functools.cached_property
+    def _batch_of_task(self) -> dict[UUID, UUID | None]:
         return {}
 
     @functools.cached_property
@@ -186,10 +191,15 @@ class BatchCommands:
     def _gold_instead_of(self, task_id: UUID, worker_id: UUID) -> tuple[UUID, UUID] | None:
         """When ``task_id`` is a batch item and the batch owes this worker a gold item now,
         claim that gold item instead: (gold task id, claim id). None otherwise."""
-        task = self.get_task(task_id)
-        if task.batch_id is None:
+        batch_id = self._batch_of_task.get(task_id, False)
+        if batch_id is False:
+            batch_id = self.get_task(task_id).batch_id
+            if len(self._batch_of_task) >= TASK_BATCH_CACHE_SIZE:
+                self._batch_of_task.clear()  # a cache, not a record: bound its memory
+            self._batch_of_task[task_id] = batch_id  # a task's batch never changes
+        if batch_id is None:
             return None
-        batch = self.read_batch(task.batch_id)
+        batch = self.read_batch(batch_id)
         gold_id = batch.gold_due(self.batch_worker(batch.id, worker_id), worker_id, task_id)
         if gold_id is None:
             return None
