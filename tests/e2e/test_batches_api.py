@@ -98,6 +98,19 @@ def test_a_batch_from_creation_to_results_over_http(client, market, server):
         { claim { id } userErrors { code } } }""", {"t": task_ids["1.png"]})["claimTask"]
     assert refused["userErrors"] == [{"code": "NOT_QUALIFIED"}]
 
+    # The blocked worker's pending answer waits in the review queue, flagged.
+    queue = client.data(lab.key, """{ reviewQueue { edges { node { worker { name } flagged }
+        } } }""")["reviewQueue"]["edges"]
+    assert sorted((e["node"]["worker"]["name"], e["node"]["flagged"]) for e in queue) == [
+        ("w1", False), ("w2", True)]
+    # Across batches, on Worker: review outcomes and gold accuracy.
+    summary = """query($id: ID!) { node(id: $id) { ... on Worker { quality { accepted rejected
+        goldAnswered goldCorrect goldAccuracy } } } }"""
+    assert client.data(lab.key, summary, {"id": workers[1].id})["node"]["quality"] == {
+        "accepted": 0, "rejected": 1, "goldAnswered": 1, "goldCorrect": 0, "goldAccuracy": 0.0}
+    assert client.data(workers[0].key, summary, {"id": workers[0].id})["node"]["quality"][
+        "goldAccuracy"] == 1.0
+    assert client.data(workers[0].key, summary, {"id": workers[1].id})["node"]["quality"] is None
     with psycopg.connect(server.database.conninfo, autocommit=True) as conn:
         assert aggregate_batch(conn, _uuid(batch["id"])) == 1
     results = client.data(lab.key, RESULTS, {"id": batch["id"]})["node"]

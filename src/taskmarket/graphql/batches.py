@@ -109,6 +109,31 @@ class WorkerQuality:
         return Worker.from_row(await ctx(info).loaders.workers.load(self.row.worker_id))
 
 
+@strawberry.type
+class WorkerQualitySummary:
+    accepted: int
+    rejected: int
+    gold_answered: int
+    gold_correct: int
+    gold_accuracy: Optional[float] = strawberry.field(description="Null before the first "
+                                                      "gold answer.")
+
+
+async def worker_quality_summary(info: strawberry.Info, worker_id: UUID | None
+                                 ) -> Optional[WorkerQualitySummary]:
+    """Worker.quality: null for another worker's key."""
+    context = ctx(info)
+    viewer = context.need_viewer()
+    if worker_id is None or (viewer.role == Role.WORKER and viewer.subject_id != worker_id):
+        return None
+    stats = await context.loaders.worker_stats.load(worker_id)
+    answered, correct = await context.loaders.gold_totals.load(worker_id) or (0, 0)
+    return WorkerQualitySummary(
+        accepted=stats.accepted if stats else 0, rejected=stats.rejected if stats else 0,
+        gold_answered=answered, gold_correct=correct,
+        gold_accuracy=correct / answered if answered else None)
+
+
 def sees_batch(viewer: Viewer, row: Any) -> bool:
     """A batch is read by whoever may see its items: its requester's keys, ADMIN and
     FINANCE, and workers (who need its instructions and answer schema)."""

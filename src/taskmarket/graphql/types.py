@@ -22,7 +22,7 @@ from ..global_ids import to_global_id
 from .pagination import Connection, connection, page_size
 
 if TYPE_CHECKING:
-    from .batches import Batch, Consensus
+    from .batches import Batch, Consensus, WorkerQualitySummary
 
 Role = strawberry.enum(Role)
 TaskStatus = strawberry.enum(TaskStatus)
@@ -91,11 +91,21 @@ class Requester(Node):
 class Worker(Node):
     name: str
     skills: list[str]
+    worker_id: strawberry.Private[Optional[UUID]] = None
 
     @classmethod
     def from_row(cls, row: Any) -> "Worker":
         return cls(id=strawberry.ID(to_global_id("Worker", row.id)), name=row.name,
-                   skills=list(row.skills))
+                   skills=list(row.skills), worker_id=row.id)
+
+    @strawberry.field(description="Review outcomes and gold accuracy across every batch: "
+                      "the worker itself, requesters, ADMIN and FINANCE.")
+    async def quality(self, info: strawberry.Info
+                      ) -> Optional[Annotated["WorkerQualitySummary",
+                                              strawberry.lazy(".batches")]]:
+        from .batches import worker_quality_summary
+
+        return await worker_quality_summary(info, self.worker_id)
 
 
 @strawberry.type
@@ -247,6 +257,11 @@ class Submission(Node):
     @strawberry.field
     async def claim(self, info: strawberry.Info) -> Claim:
         return Claim.from_row(await ctx(info).loaders.claims.load(self.row.claim_id))
+
+    @strawberry.field(description="Its worker was blocked from this task's batch for low "
+                      "gold accuracy: review it with care.")
+    async def flagged(self, info: strawberry.Info) -> bool:
+        return bool(await ctx(info).loaders.flagged_submissions.load(self.row.id))
 
 
 @strawberry.type

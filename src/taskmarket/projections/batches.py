@@ -207,3 +207,13 @@ def tasks_of_batch(conn: psycopg.Connection, batch_id: UUID, first: int,
         params.extend(place)
     return fetch(conn, f"SELECT {COLUMNS} FROM tasks WHERE {condition} "
                        "ORDER BY created_at, id LIMIT %s", [*params, first], make_task)
+
+
+def flagged_submissions(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, bool]:
+    """Of these submissions, those whose worker is blocked from their task's batch (its
+    answers are to be reviewed with care)."""
+    rows = conn.execute("""
+        SELECT s.id FROM submissions s JOIN tasks t ON t.id = s.task_id
+        JOIN batch_workers w ON w.batch_id = t.batch_id AND w.worker_id = s.worker_id
+        WHERE s.id = ANY(%s) AND w.blocked > 0""", (unique_ids(ids),)).fetchall()
+    return {submission_id: True for (submission_id,) in rows}

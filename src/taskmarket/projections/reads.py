@@ -81,6 +81,10 @@ class ReadModels:
         with self.pool.connection() as conn:
             return batches.consensus(conn, task_ids)
 
+    def flagged_submissions(self, ids: Iterable[UUID]) -> dict[UUID, bool]:
+        with self.pool.connection() as conn:
+            return batches.flagged_submissions(conn, ids)
+
     def gold_totals(self, worker_ids: Iterable[UUID]) -> dict[UUID, tuple[int, int]]:
         with self.pool.connection() as conn:
             return batches.gold_totals(conn, worker_ids)
