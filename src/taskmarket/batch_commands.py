@@ -131,9 +131,9 @@ class BatchCommands:
         self._cancel_batch_itself(batch_id, requester_id)
         batch = self.get_batch(batch_id)
         refunded = 0
-        for start in range(0, len(batch.items), CANCEL_CHUNK):
-            refunded += self._cancel_items(batch.items[start:start + CANCEL_CHUNK],
-                                           requester_id)
+        items = batch.items
+        for start in range(0, len(items), CANCEL_CHUNK):
+            refunded += self._cancel_items(items[start:start + CANCEL_CHUNK], requester_id)
         return refunded
 
     @retry_on_conflict

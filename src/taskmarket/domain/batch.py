@@ -240,7 +240,7 @@ class Batch(Aggregate):
         self.aggregation = AggregationMethod(aggregation)
         self.created_at = created_at
         self.fingerprint = fingerprint
-        self.items: list[UUID] = []
+        self.item_count = 0
         self.gold: dict[UUID, Any] = {}
         self.gold_order: list[UUID] = []
         self.calls: dict[str, tuple[str, int]] = {}
@@ -292,13 +292,12 @@ class Batch(Aggregate):
             except DomainError as error:
                 raise DomainError(error.code, f"item {index}: {error.message}",
                                   ["items", str(index), *(error.field or [])]) from None
-            task_id = ids.derived_id("batch-item", self.id, idempotency_key, index)
+            task_id = item_task_id(self.id, idempotency_key, index)
             if item.is_gold:
                 self._check_gold(index, item.gold_answer)
                 gold.append((task_id, item.gold_answer))
             posts.append((task_id, spec))
-        self._items_added(key=idempotency_key, digest=digest,
-                          task_ids=[task_id for task_id, _ in posts],
+        self._items_added(key=idempotency_key, digest=digest, count=len(posts),
                           gold_items=[[task_id, answer] for task_id, answer in gold])
         return posts
 
@@ -314,14 +313,22 @@ class Batch(Aggregate):
                                   f"satisfy the answer schema: {error.message}", field_) from None
 
     @event("ItemsAdded")
-    def _items_added(self, key: str, digest: str, task_ids: list[UUID],
+    def _items_added(self, key: str, digest: str, count: int,
                      gold_items: list[list[Any]]) -> None:
-        self.items.extend(task_ids)
+        # The items' task ids follow from the key (item_task_id): the event does not carry
+        # them, so a batch of 100k items replays quickly.
+        self.item_count += count
         for task_id, answer in gold_items:
             task_id = UUID(str(task_id))
             self.gold[task_id] = answer
             self.gold_order.append(task_id)
-        self.calls[key] = (digest, len(task_ids))
+        self.calls[key] = (digest, count)
+
+    @property
+    def items(self) -> list[UUID]:
+        """The task id of every item, in the order they were added."""
+        return [item_task_id(self.id, key, index)
+                for key, (_, count) in self.calls.items() for index in range(count)]
 
     def added_by(self, idempotency_key: str) -> int:
         return self.calls.get(idempotency_key, ("", 0))[1]
@@ -424,6 +431,10 @@ class BatchWorker(Aggregate):
     @event("Blocked")
     def _blocked(self, batch_id: UUID, worker_id: UUID, answered: int, correct: int) -> None:
         self.blocked = True
+
+
+def item_task_id(batch_id: UUID, idempotency_key: str, index: int) -> UUID:
+    return ids.derived_id("batch-item", batch_id, idempotency_key, index)
 
 
 def batch_worker_id(batch_id: UUID, worker_id: UUID) -> UUID:

@@ -51,7 +51,7 @@ def _change(batch: Batch, event: Any) -> dict:
 @handlers.on("BatchItemsAdded")
 def items_added(batch: Batch, event: Any) -> None:
     row = _change(batch, event)
-    row["item_count"] += len(event.task_ids)
+    row["item_count"] += event.count
     row["gold_count"] += len(event.gold_items)
     for task_id, _answer in event.gold_items:  # the answer stays in the event store
         batch["batch_gold"].put(dict(task_id=UUID(str(task_id)), batch_id=event.originator_id))
