@@ -144,3 +144,38 @@ def test_cancel_batch_cancels_open_items_and_refunds(app, requester):
     with pytest.raises(DomainError) as closed:
         app.add_batch_items(batch_id, requester, "k2", items(1))
     assert closed.value.code == "BATCH_NOT_OPEN"
+
+
+def test_the_same_call_sent_at_once_from_several_clients_adds_its_items_once(app, requester):
+    from concurrent.futures import ThreadPoolExecutor
+
+    batch_id = app.create_batch(requester, spec(quality=QualityRules()))
+    with ThreadPoolExecutor(6) as pool:
+        counts = list(pool.map(lambda _: app.add_batch_items(batch_id, requester, "same",
+                                                             items(50)), range(6)))
+    assert counts == [50] * 6
+    assert app.get_batch(batch_id).item_count == 50
+    assert app.get_requester(requester).escrow == 50 * 3 * 10
+
+
+def test_workers_racing_for_one_gold_item_each_get_it_once_with_escrow_for_each(app, requester):
+    from concurrent.futures import ThreadPoolExecutor
+
+    batch_id = app.create_batch(requester, spec(overlap=1, quality=QualityRules(0.5, 1, 0.5)))
+    app.add_batch_items(batch_id, requester, "k", items(1, gold=1))
+    gold_id = app.get_batch(batch_id).gold_order[0]
+    workers = [app.register_worker(f"w{n}") for n in range(6)]
+
+    def answer(worker):
+        claim = app.claim_task(gold_id, worker)
+        return app.submit_work(gold_id, claim, worker, {"label": "cat"})
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(answer, workers))
+    task = app.get_task(gold_id)
+    assert sorted(s.worker_id for s in task.submissions.values()) == sorted(workers)
+    assert all(s.status == SubmissionStatus.ACCEPTED for s in task.submissions.values())
+    money = app.get_requester(requester)
+    # paid six answers; one spare slot stays reserved (the item stays open); one plain item
+    assert money.spent == 6 * 10 and money.is_conserved
+    assert money.escrow == 10 * (task.assignments - 6) + 10
