@@ -94,6 +94,11 @@ def test_a_batch_from_creation_to_results_over_http(client, market, server):
         result: {label: "dog"}}) { submission { status feedback } userErrors { code } } }""",
                          {"c": wrong_gold})["submitWork"]
     assert judged["submission"]["status"] == "REJECTED" and judged["submission"]["feedback"]
+    # The gold item gained a slot for its second claim: its requester sees it, a worker
+    # sees the batch's overlap, as on every other item.
+    slots = "query($id: ID!) { task(id: $id) { assignments } }"
+    assert client.data(lab.key, slots, {"id": gold_id})["task"]["assignments"] == 3
+    assert client.data(board_worker.key, slots, {"id": gold_id})["task"]["assignments"] == 2
     refused = client.data(workers[1].key, """mutation($t: ID!) { claimTask(input: {taskId: $t})
         { claim { id } userErrors { code } } }""", {"t": task_ids["1.png"]})["claimTask"]
     assert refused["userErrors"] == [{"code": "NOT_QUALIFIED"}]

@@ -222,6 +222,11 @@ async def load_batch(context: Context, batch_id: UUID) -> Optional[Batch]:
     return Batch.from_row(row)
 
 
+async def assignments_shown_to_workers(info: strawberry.Info, row: Any) -> int:
+    batch = await ctx(info).loaders.batches.load(row.batch_id)
+    return min(row.assignments, batch.overlap) if batch else row.assignments
+
+
 async def task_batch(info: strawberry.Info, row: Any) -> Optional[Batch]:
     """Task.batch."""
     if getattr(row, "batch_id", None) is None:

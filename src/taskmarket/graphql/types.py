@@ -139,8 +139,6 @@ class Task(Node):
     instructions: str
     payload: Optional[JSON]
     reward: Money
-    assignments: int = strawberry.field(
-        description="How many accepted submissions the task needs (overlap).")
     required_skills: list[str]
     claim_timeout_seconds: int
     auto_approve_after_seconds: Optional[int]
@@ -159,12 +157,22 @@ class Task(Node):
             id=strawberry.ID(to_global_id("Task", row.id)), title=row.title,
             instructions=row.instructions, payload=row.payload,
             reward=Money(amount=row.reward_amount, currency=row.currency),
-            assignments=row.assignments, required_skills=list(row.required_skills),
+            required_skills=list(row.required_skills),
             claim_timeout_seconds=row.claim_timeout_seconds,
             auto_approve_after_seconds=row.auto_approve_after_seconds,
             status=enum_value(TaskStatus, row.status), open_slots=row.open_slots,
             created_at=row.created_at, row=row, requester_row=requester_row,
         )
+
+    @strawberry.field(description="How many accepted submissions the task needs (overlap).")
+    def assignments(self, info: strawberry.Info) -> int:
+        # A batch's gold item gains a slot as workers claim it; a worker is shown the
+        # batch's overlap, so control items look like any other item.
+        if self.row.batch_id is None or ctx(info).need_viewer().role != Role.WORKER:
+            return self.row.assignments
+        from .batches import assignments_shown_to_workers
+
+        return assignments_shown_to_workers(info, self.row)
 
     @strawberry.field
     def requester(self, info: strawberry.Info) -> Requester:
