@@ -9,6 +9,7 @@ gold items are served and judged, answers are checked against the schema.
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 from typing import Any, Callable, TypeVar
@@ -22,7 +23,8 @@ from .domain.task import ReviewDecision, TaskStatus
 
 F = TypeVar("F", bound=Callable[..., Any])
 CANCEL_CHUNK = 500
-BATCH_CACHE_SIZE = 64
+KEPT_AGGREGATES = 10_000
+_ABSENT = object()
 TASK_BATCH_CACHE_SIZE = 100_000
 WRONG_GOLD_FEEDBACK = "This answer does not match the expected one."
 
@@ -46,43 +48,62 @@ class BatchCommands:
         return self._load(Batch, batch_id, "batchId")
 
     def read_batch(self, batch_id: UUID) -> Batch:
-        """A batch to read, not to change: kept between commands and brought up to date
-        with only the events recorded since (a batch's items are replayed once, not on
-        every claim and submission of one of them)."""
-        with self._batch_cache_lock:
-            batch = self._batch_cache.get(batch_id)
-            if batch is None:
-                batch = self.get_batch(batch_id)
-            else:
-                for stored in self.recorder.select_events(batch_id, gt=batch.version):
-                    batch = self.mapper.to_domain_event(stored).mutate(batch)
-            if len(self._batch_cache) >= BATCH_CACHE_SIZE:
-                self._batch_cache.pop(next(iter(self._batch_cache)))
-            self._batch_cache[batch_id] = batch
-            return batch
+        """A batch to read, not to change (see ``_read_kept``)."""
+        batch = self._read_kept(batch_id, lambda: self.get_batch(batch_id))
+        assert batch is not None  # get_batch raised NOT_FOUND otherwise
+        return batch
+
+    def batch_worker(self, batch_id: UUID, worker_id: UUID) -> BatchWorker | None:
+        """A worker's record in a batch, to read; None before its first gold item."""
+        return self._read_kept(batch_worker_id(batch_id, worker_id),
+                               lambda: self._fresh_batch_worker(batch_id, worker_id))
+
+    def _fresh_batch_worker(self, batch_id: UUID, worker_id: UUID) -> BatchWorker | None:
+        try:
+            return self._load(BatchWorker, batch_worker_id(batch_id, worker_id), "workerId")
+        except DomainError:
+            return None
+
+    def _read_kept(self, aggregate_id: UUID, load: Callable[[], Any]) -> Any:
+        """An aggregate to read, not to change: kept between commands and brought up to
+        date with only the events recorded since (one small query, instead of replaying
+        a batch's or a worker record's history on every claim and submission). Copy on
+        write: an aggregate handed out is never changed afterwards."""
+        with self._kept_lock:
+            kept = self._kept.get(aggregate_id, _ABSENT)
+        if kept is _ABSENT:
+            aggregate = load()
+        else:
+            version = kept.version if kept is not None else 0
+            newer = list(self.recorder.select_events(aggregate_id, gt=version))
+            if not newer:
+                return kept
+            aggregate = copy.deepcopy(kept)
+            for stored in newer:
+                aggregate = self.mapper.to_domain_event(stored).mutate(aggregate)
+        with self._kept_lock:
+            if len(self._kept) >= KEPT_AGGREGATES:
+                self._kept.pop(next(iter(self._kept)))
+            current = self._kept.get(aggregate_id)
+            if current is None or aggregate is None or current.version <= aggregate.version:
+                self._kept[aggregate_id] = aggregate
+        return aggregate
 
     @functools.cached_property
-    def _batch_cache(self) -> dict[UUID, Batch]:
+    def _kept(self) -> dict[UUID, Any]:
         return {}
+
+    @functools.cached_property
+    def _kept_lock(self) -> threading.Lock:
+        return threading.Lock()
 
     @functools.cached_property
     def _batch_of_task(self) -> dict[UUID, UUID | None]:
         return {}
 
-    @functools.cached_property
-    def _batch_cache_lock(self) -> threading.Lock:
-        return threading.Lock()
-
-    def batch_worker(self, batch_id: UUID, worker_id: UUID) -> BatchWorker | None:
-        """A worker's record in a batch; None before its first gold item."""
-        record_id = batch_worker_id(batch_id, worker_id)
-        try:
-            return self._load(BatchWorker, record_id, "workerId")
-        except DomainError:
-            return None
-
     def _record_for(self, batch_id: UUID, worker_id: UUID) -> BatchWorker:
-        return self.batch_worker(batch_id, worker_id) or BatchWorker(
+        """A worker's record in a batch, to change (loaded fresh; new when it has none)."""
+        return self._fresh_batch_worker(batch_id, worker_id) or BatchWorker(
             batch_id=batch_id, worker_id=worker_id)
 
     @retry_on_conflict
@@ -176,7 +197,7 @@ class BatchCommands:
             claim_id = task.claim(worker.id, worker.skills, self.clock())
             self.save(task)
             return claim_id
-        record = record or BatchWorker(batch_id=batch.id, worker_id=worker.id)
+        record = self._record_for(batch.id, worker.id)  # to change: loaded fresh
         record.serve_gold(task.id)
         also: list[Any] = [record]
         if task.open_slots <= 1:
