@@ -4,7 +4,7 @@ Dawid and Skene (1979) estimate, by expectation-maximisation, each worker's conf
 matrix (how often it says label l when the truth is k) and each item's posterior over the
 true label. This follows the formulation of Toloka's crowd-kit (initialised from majority
 vote probabilities, confusion counts clipped at a small epsilon, priors re-estimated each
-round); tests/unit/test_aggregation.py checks it gives crowd-kit's labels on the same
+round, stopping when the likelihood gains less than ``tol``); tests/unit/test_aggregation.py checks it gives crowd-kit's labels on the same
 answers when crowd-kit (the optional ``quality`` extra) is installed. Ours avoids pulling
 pandas, scikit-learn and transformers into every install.
 
@@ -75,6 +75,7 @@ def dawid_skene(answers: Iterable[Answer], n_iter: int = 100,
         counts = votes[item]
         total = sum(counts.values())
         probas.append([counts.get(label, 0) / total for label in labels])
+    previous = -math.inf
     for _ in range(n_iter):
         priors = [sum(p[c] for p in probas) / len(items) for c in range(k)]
         # M-step: errors[w][observed][true], normalised over observed labels per truth
@@ -91,9 +92,9 @@ def dawid_skene(answers: Iterable[Answer], n_iter: int = 100,
             totals = [sum(matrix[obs][c] for obs in range(k)) for c in range(k)]
             log_errors.append([[math.log(matrix[obs][c] / totals[c]) for c in range(k)]
                                for obs in range(k)])
-        # E-step
+        # E-step; the data's log-likelihood comes with it (EM never lowers it)
         log_priors = [math.log(p) if p > 0 else -math.inf for p in priors]
-        change = 0.0
+        likelihood = 0.0
         for i, given in enumerate(by_item):
             scores = list(log_priors)
             for w, label in given:
@@ -103,11 +104,11 @@ def dawid_skene(answers: Iterable[Answer], n_iter: int = 100,
             top = max(scores)
             weights = [math.exp(s - top) if s > -math.inf else 0.0 for s in scores]
             total = sum(weights)
-            new = [x / total for x in weights]
-            change = max(change, max(abs(a - b) for a, b in zip(new, probas[i])))
-            probas[i] = new
-        if change < tol:
+            probas[i] = [x / total for x in weights]
+            likelihood += top + math.log(total)
+        if likelihood - previous < tol * abs(likelihood):  # relative, as sizes vary
             break
+        previous = likelihood
     result = {}
     for i, item in enumerate(items):
         p = probas[i]
