@@ -36,6 +36,7 @@ def test_dawid_skene_beats_majority_vote_on_a_crowd_with_bad_workers():
     assert accuracy(dawid_skene(answers), truth) > 0.85
 
 
+@pytest.mark.filterwarnings("ignore::Warning")  # pandas deprecations inside crowd-kit
 def test_dawid_skene_agrees_with_crowd_kit():
     pd = pytest.importorskip("pandas")
     crowdkit = pytest.importorskip("crowdkit.aggregation")
