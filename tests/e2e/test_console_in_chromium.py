@@ -42,7 +42,18 @@ CREATE_WORKER = """mutation($name: String!, $account: String) {
   createWorker(input: {name: $name, stripeAccountId: $account}) {
     worker { id } apiKey userErrors { code } } }"""
 PAYOUTS = """query { payouts(first: 50) { edges { node { id status stripeTransferId
-  worker { name } submission { id } } } } }"""
+  amount { amount } worker { name } submission { id } } } } }"""
+CREATE_BATCH = """mutation($input: CreateBatchInput!) { createBatch(input: $input) {
+  batch { id } userErrors { code field message } } }"""
+ADD_ITEMS = """mutation($input: AddBatchItemsInput!) { addBatchItems(input: $input) {
+  added userErrors { code field message } } }"""
+BATCH_PROGRESS = """query($id: ID!) { node(id: $id) { ... on Batch { completedCount } } }"""
+BATCH = {"title": "Street sign colours", "instructions": "Red or blue?",
+         "answerSchema": {"type": "object", "required": ["label"],
+                          "properties": {"label": {"enum": ["red", "blue"]}}},
+         "answerPointer": "/label", "reward": {"amount": 100, "currency": "USD"},
+         "overlap": 2, "quality": {"goldRatio": 0.5, "minGoldAnswers": 1,
+                                   "minGoldAccuracy": 0.5}}
 CREATE_ENDPOINT = """mutation($url: String!) { createWebhookEndpoint(input: {url: $url}) {
   endpoint { id } secret userErrors { code message } } }"""
 DELIVERIES = """query($id: ID!) { webhookDeliveries(endpointId: $id, first: 50) {
@@ -142,6 +153,10 @@ def build_activity(server, api: GraphQLClient, emulator, receiver,
     market.task(acme, reward=300, title="Transcribe the receipts", slots=3)
     market.submit(ada, market.claim(ada, market.task(acme, reward=600,
                                                      title="Check the translations")))
+    made.batch = build_batch(api, market, acme, ada, worker)
+    made.globex_batch = "Globex secret batch"
+    made_batch = api.data(globex.key, CREATE_BATCH, {"input": {**BATCH, "title": made.globex_batch}})
+    assert made_batch["createBatch"]["userErrors"] == []
     made.globex_title = "Globex secret survey"
     globex_task = market.task(globex, reward=900, title=made.globex_title)
     made.globex_submission = market.submit(bo, market.claim(bo, globex_task))
@@ -150,14 +165,38 @@ def build_activity(server, api: GraphQLClient, emulator, receiver,
         return [edge["node"] for edge in
                 api.data(made.finance_key, PAYOUTS)["payouts"]["edges"]]
 
-    settled = wait_for(lambda: (lambda found: found if {p["status"] for p in found} ==
-                                {"PAID", "FAILED"} else None)(payouts()),
-                       "a PAID and a FAILED payout")
-    made.paid = next(p for p in settled if p["status"] == "PAID")
+    settled = wait_for(lambda: (lambda found: found if len(found) == 3 and "REQUESTED" not in
+                                {p["status"] for p in found} else None)(payouts()),
+                       "PAID and FAILED payouts")
+    made.payouts = settled
+    made.paid = next(p for p in settled if p["submission"]["id"] == made.paid_submission)
     made.failed = next(p for p in settled if p["status"] == "FAILED")
     wait_for(lambda: api.data(acme.key, DELIVERIES, {"id": made.endpoint_id})[
         "webhookDeliveries"]["edges"], "a webhook delivery")
     return made
+
+
+def build_batch(api, market, acme, ada, worker) -> str:
+    """Acme's batch of four items (one gold): both workers answer item 0 alike (its
+    consensus), Ada is right on the gold item (paid), Cy wrong (rejected, blocked)."""
+    batch = api.data(acme.key, CREATE_BATCH, {"input": BATCH})["createBatch"]["batch"]["id"]
+    items = [{"payload": {"sign": n}} for n in range(3)]
+    items.append({"payload": {"sign": 99}, "goldAnswer": "red"})
+    added = api.data(acme.key, ADD_ITEMS, {"input": {"batchId": batch, "items": items,
+                                                     "idempotencyKey": "signs-0"}})
+    assert added["addBatchItems"]["added"] == 4
+    made = worker("Cy", None)
+    cy = Actor(made["worker"]["id"], made["apiKey"])
+    board = api.data(cy.key, "{ tasks(first: 50) { edges { node { id payload } } } }")
+    by_sign = {e["node"]["payload"]["sign"]: e["node"]["id"] for e in board["tasks"]["edges"]
+               if isinstance(e["node"]["payload"], dict) and "sign" in e["node"]["payload"]}
+    for who in (ada, cy):
+        market.submit(who, market.claim(who, by_sign[0]), {"label": "blue"})
+    market.submit(ada, market.claim(ada, by_sign[99]), {"label": "red"})
+    market.submit(cy, market.claim(cy, by_sign[99]), {"label": "blue"})
+    wait_for(lambda: api.data(acme.key, BATCH_PROGRESS, {"id": batch})["node"][
+        "completedCount"] == 1, "the consensus of item 0")
+    return batch
 
 
 @pytest.fixture(scope="module")
@@ -250,8 +289,9 @@ def test_finance_sees_the_overview_and_why_a_payout_was_paid(console, browser, s
     rows = {row.locator("td").nth(0).inner_text(): (row.locator("td").nth(1).inner_text(),
                                                    row.locator("td").nth(2).inner_text())
             for row in today.locator("tbody tr").all()}
-    # Money in the currency's format, not minor units.
-    assert rows["PAID"] == ("1", "$12.50") and rows["FAILED"] == ("1", "$7.30")
+    # Money in the currency's format (decimal), not minor units; as the API counts them.
+    assert rows == expected_today(console.payouts)
+    assert rows["FAILED"] == ("1", "$7.30") and rows["PAID"] == ("2", "$13.50")
     tasks = page.get_by_role("table", name="Tasks by status")
     assert "OPEN" in tasks.inner_text()
     assert page.get_by_role("img", name="Payouts per day (USD)").count() == 1
@@ -271,9 +311,9 @@ def test_finance_sees_the_overview_and_why_a_payout_was_paid(console, browser, s
     assert "$7.30" in listed.inner_text() and "PAYOUT_ACCOUNT_NOT_FOUND" in listed.inner_text()
     page.get_by_label("Status").select_option("PAID")
     page.get_by_role("button", name="Show").click()
-    listed.get_by_text("Ada").wait_for()
+    listed.get_by_text("$12.50").wait_for()
     shots(page, "payouts")
-    listed.get_by_role("link", name="Payout").click()
+    listed.locator("tr", has_text="$12.50").get_by_role("link", name="Payout").click()
 
     page.get_by_role("heading", name="Payout of $12.50 to Ada").wait_for()
     details = main.inner_text()
@@ -316,8 +356,32 @@ def test_a_requester_reviews_from_its_queue_and_sees_only_its_own(console, brows
     counted = {row.locator("td").nth(0).inner_text(): int(row.locator("td").nth(1).inner_text())
                for row in tasks.locator("tbody tr").all()}
     assert counted == task_counts(console.api, console.acme.key)
-    assert sum(counted.values()) == 5
-    assert sum(task_counts(console.api, console.finance_key).values()) == 6
+    assert sum(counted.values()) < sum(task_counts(console.api, console.finance_key).values())
+
+    go(page, "#/batches", "Batches")
+    batches = page.get_by_role("table", name="Batches, newest first")
+    batches.wait_for()
+    assert console.globex_batch not in page.content()
+    row = batches.locator("tr", has_text="Street sign colours")
+    assert "1 / 4" in row.inner_text() and "$1.00" in row.inner_text()
+    assert page.get_by_role("img", name="Batch progress (items)").count() == 1
+    shots(page, "batches", readme=True)
+    row.get_by_role("link").click()
+    page.get_by_role("heading", name="Street sign colours", level=1).wait_for()
+    results = page.get_by_role("table", name="Consensus results")
+    results.wait_for()
+    agreed = results.locator("tr", has_text='{"sign":0}')
+    assert [agreed.locator("td").nth(i).inner_text() for i in (1, 2, 3)] == [
+        "blue", "100.0 %", "2"]
+    quality = page.get_by_role("table", name="Worker quality")
+    quality.wait_for()
+    by_worker = {r.locator("td").nth(0).inner_text(): [
+        r.locator("td").nth(i).inner_text() for i in (1, 2, 3, 4)]
+        for r in quality.locator("tbody tr").all()}
+    assert by_worker == {"Ada": ["1", "1", "100.0 %", "—"], "Cy": ["1", "0", "0.0 %", "blocked"]}
+    assert page.get_by_role("img", name="Worker accuracy on gold items").count() == 1
+    assert "Cy (0.0 % on 1 gold items)" in page.locator("main").inner_text()
+    shots(page, "batch", readme=True)
 
     go(page, "#/webhooks", "Webhooks")
     endpoints = page.get_by_role("table", name="Webhook endpoints")
@@ -342,6 +406,15 @@ def test_a_requester_reviews_from_its_queue_and_sees_only_its_own(console, brows
     refused = console.api.run(console.acme.key, PAYOUTS)
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert page.problems == []
+
+
+def expected_today(payouts) -> dict[str, tuple[str, str]]:
+    """The overview's table of today's payouts, as the API's payouts add up (USD)."""
+    rows = {}
+    for status in ("REQUESTED", "PAID", "FAILED"):
+        mine = [p["amount"]["amount"] for p in payouts if p["status"] == status]
+        rows[status] = (str(len(mine)), f"${sum(mine) / 100:,.2f}" if mine else "—")
+    return rows
 
 
 TASKS = """query($status: TaskStatus, $after: String) { tasks(first: 100, status: $status,
@@ -384,7 +457,7 @@ README_NARROW = {"finance-overview-390", "requester-reviews-390"}
 PAGES_OF = {
     "finance": [("#/overview", "Overview"), ("#/payouts", "Payouts")],
     "requester": [("#/overview", "Overview"), ("#/reviews", "Review queue"),
-                  ("#/webhooks", "Webhooks")],
+                  ("#/webhooks", "Webhooks"), ("#/batches", "Batches")],
 }
 
 
@@ -398,6 +471,7 @@ def test_every_page_passes_axe_and_fits_a_390_px_window(console, browser, shots,
         pages.append((f"#/payouts/{console.paid['id']}", "Payout of $12.50 to Ada"))
     else:
         pages.append((f"#/webhooks/{console.endpoint_id}", "Webhook endpoint"))
+        pages.append((f"#/batches/{console.batch}", "Street sign colours"))
     for route, heading in pages:
         go(page, route, heading)
         assert serious_violations(page) == [], route

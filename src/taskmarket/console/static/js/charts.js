@@ -9,7 +9,7 @@ const PALETTE = { PAID: "#1a7f37", FAILED: "#cf222e", REQUESTED: "#9a6700",
 export function color(name) { return PALETTE[name] || "#57606a"; }
 
 // spec: {title, labels, datasets: [{label, data, color, raw?, format?}], stacked, yTitle,
-// horizontal}; the table shows `raw` (else `data`) through `format`.
+// horizontal, counts (whole-number ticks)}; the table shows `raw` (else `data`) through `format`.
 export function chart(spec, cleanup) {
   const canvas = h("canvas", { role: "img", "aria-label": `${spec.title} (chart; the table below has the numbers)` });
   const box = h("figure", { class: "card" },
@@ -32,6 +32,7 @@ export function chart(spec, cleanup) {
         indexAxis: spec.horizontal ? "y" : "x", animation: false, responsive: true,
         maintainAspectRatio: false,
         scales: { x: { stacked: !!spec.stacked }, y: { stacked: !!spec.stacked, beginAtZero: true,
+                  ticks: spec.counts ? { precision: 0 } : {},
                   title: { display: !!spec.yTitle, text: spec.yTitle } } },
       },
     });

@@ -99,7 +99,7 @@ async function payoutsSection(cleanup) {
                          data: minor.map((amount) => major(amount, currency)),
                          format: (amount) => money(amount, currency) };
               }) }, cleanup),
-      chart({ title: "Payouts per day (count)", axisLabel: "Day", labels, stacked: true, yTitle: "payouts",
+      chart({ title: "Payouts per day (count)", axisLabel: "Day", labels, stacked: true, yTitle: "payouts", counts: true,
               datasets: PAYOUT_STATUSES.map((status) => ({ label: status, color: color(status),
                 data: perDay(status, () => 1) })) }, cleanup)));
 }

@@ -5,7 +5,7 @@ import { h, errorBox, replace } from "../dom.js";
 import { time } from "../format.js";
 
 const QUEUE = `query($after: String) { reviewQueue(first: 10, after: $after) {
-  edges { cursor node { id status result submittedAt task { id title reward { amount currency } } worker { id name } } }
+  edges { cursor node { id status flagged result submittedAt task { id title reward { amount currency } } worker { id name } } }
   pageInfo { hasNextPage endCursor } } }`;
 const REVIEW = `mutation($id: ID!, $decision: ReviewDecision!, $feedback: String) {
   reviewSubmission(input: {submissionId: $id, decision: $decision, feedback: $feedback}) {
@@ -34,6 +34,7 @@ function item(submission, index) {
     h("h2", {}, submission.task.title),
     h("p", { class: "muted" }, `From ${submission.worker.name}, ${time(submission.submittedAt)} · `,
       h("span", { class: "status" }, submission.status)),
+    submission.flagged ? h("p", { class: "error-text" }, "Flagged: this worker was blocked from the batch for low accuracy on control items.") : null,
     h("pre", { class: "mono" }, JSON.stringify(submission.result, null, 2)),
     h("label", { for: feedbackId }, "Feedback to the worker", feedback),
     h("div", { class: "actions" }, buttons),
