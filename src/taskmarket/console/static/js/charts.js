@@ -31,9 +31,12 @@ export function chart(spec, cleanup) {
       options: {
         indexAxis: spec.horizontal ? "y" : "x", animation: false, responsive: true,
         maintainAspectRatio: false,
-        scales: { x: { stacked: !!spec.stacked }, y: { stacked: !!spec.stacked, beginAtZero: true,
-                  ticks: spec.counts ? { precision: 0 } : {},
-                  title: { display: !!spec.yTitle, text: spec.yTitle } } },
+        scales: {
+          [spec.horizontal ? "y" : "x"]: { stacked: !!spec.stacked },
+          [spec.horizontal ? "x" : "y"]: { stacked: !!spec.stacked, beginAtZero: true,
+            ticks: spec.counts ? { precision: 0 } : {},
+            title: { display: !!spec.yTitle, text: spec.yTitle } },
+        },
       },
     });
     cleanup.push(() => made.destroy());
