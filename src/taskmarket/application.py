@@ -27,6 +27,7 @@ from .domain.ids import (
     api_key_id, payout_id_for_bonus, payout_id_for_submission, task_id_for_key,
 )
 from .domain.task import ReviewDecision, TaskSpec
+from .domain.values import check_idempotency_key
 from .domain.webhook import WebhookEndpoint
 from .domain.worker import normalize_skills
 
@@ -132,10 +133,7 @@ class Marketplace(Application[UUID]):
 
     # --- people ---------------------------------------------------------------------
     def create_requester(self, name: str) -> UUID:
-        name = (name or "").strip()
-        if not name:
-            raise DomainError("INVALID_INPUT", "name is required", ["name"])
-        requester = Requester(name=name)
+        requester = Requester.create(name)
         self.save(requester)
         return requester.id
 
@@ -176,6 +174,7 @@ class Marketplace(Application[UUID]):
     def post_task(self, requester_id: UUID, spec: TaskSpec,
                   idempotency_key: str | None = None) -> UUID:
         spec.validate()
+        idempotency_key = check_idempotency_key(idempotency_key)
         requester = self.get_requester(requester_id)
         task_id = uuid4()
         if idempotency_key:
@@ -297,7 +296,7 @@ class Marketplace(Application[UUID]):
     def pay_bonus(self, requester_id: UUID, worker_id: UUID, amount: int, currency: str,
                   idempotency_key: str) -> UUID:
         money = Money.of(amount, currency)
-        if not (idempotency_key or "").strip():
+        if not (check_idempotency_key(idempotency_key) or "").strip():
             raise DomainError("INVALID_INPUT", "a bonus needs an idempotency key",
                               ["idempotencyKey"])
         payout_id = payout_id_for_bonus(requester_id, idempotency_key)

@@ -9,6 +9,9 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from .errors import ensure
+from .values import clean_text
+
+FAILURE_REASON_LENGTH = 1000
 
 
 class PayoutStatus(str, enum.Enum):
@@ -72,7 +75,8 @@ class Payout(Aggregate):
 
     def record_failure(self, reason: str, retryable: bool) -> None:
         ensure(self.status != PayoutStatus.PAID, "ALREADY_PAID", "the payout was paid")
-        self._failed(reason=reason, retryable=retryable, attempt=self.attempts + 1)
+        self._failed(reason=clean_text(str(reason), FAILURE_REASON_LENGTH), retryable=retryable,
+                     attempt=self.attempts + 1)
 
     @event("Failed")
     def _failed(self, reason: str, retryable: bool, attempt: int) -> None:

@@ -8,8 +8,9 @@ from eventsourcing.domain import Aggregate, event
 
 from .errors import DomainError, ensure
 from .fingerprint import fingerprint
-from .money import Money
+from .money import Money, check_amount_fits
 from .snapshot import StateSnapshot
+from .values import NAME_LENGTH, REFERENCE_LENGTH, check_idempotency_key, check_text
 
 
 class Requester(Aggregate):
@@ -23,6 +24,10 @@ class Requester(Aggregate):
     @staticmethod
     def create_id() -> UUID:
         return uuid4()
+
+    @classmethod
+    def create(cls, name: str) -> "Requester":
+        return cls(name=check_text(name, "name", NAME_LENGTH))
 
     @event("Created")
     def __init__(self, name: str):
@@ -38,10 +43,8 @@ class Requester(Aggregate):
     # --- deposits -------------------------------------------------------------------
     def deposit(self, money: Money, reference: str, idempotency_key: str | None = None) -> bool:
         """Credit funds once per key (or reference). Returns False for a replay."""
-        ensure(isinstance(reference, str) and bool(reference.strip()), "INVALID_INPUT",
-               "reference is required", ["reference"])
-        reference = reference.strip()
-        key = idempotency_key or f"reference:{reference}"
+        reference = check_text(reference, "reference", REFERENCE_LENGTH)
+        key = check_idempotency_key(idempotency_key) or f"reference:{reference}"
         digest = fingerprint(amount=money.amount, currency=money.currency, reference=reference)
         if key in self.deposit_keys:
             ensure(self.deposit_keys[key] == digest, "IDEMPOTENCY_KEY_REUSED",
@@ -50,6 +53,8 @@ class Requester(Aggregate):
         ensure(reference not in self.references, "DUPLICATE_REFERENCE",
                "funds with this reference were already deposited", ["reference"])
         self.ensure_currency(money.currency)
+        check_amount_fits(self.balance + self.escrow + money.amount, "amount",
+                          "this requester's funds (balance plus escrow)")
         self._funds_deposited(amount=money.amount, currency=money.currency,
                               reference=reference, key=key, digest=digest)
         return True
