@@ -208,7 +208,7 @@ class Marketplace(Application[UUID]):
         """
         worker = self.get_worker(worker_id)
         if skill is not None:
-            skill = (normalize_skills([skill]) or [None])[0]
+            skill = (normalize_skills([skill], "skill") or [None])[0]
         if self.task_candidates is None:
             raise DomainError("NOT_IMPLEMENTED", "no source of open tasks is configured")
         for task_id in self.task_candidates(list(worker.skills), skill):
