@@ -71,7 +71,7 @@ def test_rebuilding_an_unknown_projection_is_refused(database):
 
 
 def test_status_names_a_stalled_projection_and_exits_non_zero(app, database):
-    from test_projection_failures import poisoned_task
+    from projection_harness import poisoned_task
 
     from taskmarket.projections.failures import ProjectionFailed
 

@@ -8,26 +8,17 @@ PostgreSQL text cannot hold.
 from __future__ import annotations
 
 import time
-from uuid import uuid4
 
 import pytest
 from prometheus_client import REGISTRY
-from projection_harness import catch_up, reads  # noqa: F401
+from projection_harness import catch_up, poisoned_task, reads  # noqa: F401
 
-from taskmarket.domain import Money, Task
+from taskmarket.domain import Money
 from taskmarket.domain.task import TaskSpec
 from taskmarket.projections import runner as runner_module
 from taskmarket.projections.failures import ProjectionFailed, ProjectionStalled, stalls
 from taskmarket.projections.runner import ProjectionRunner
 from taskmarket.projections.tracking import positions
-
-
-def poisoned_task(requester_id, now):
-    """A TaskPosted event no read model can store, bypassing Task.post's checks."""
-    return Task(task_id=uuid4(), requester_id=requester_id, title="a\x00b", instructions="",
-                payload=None, reward_amount=100, currency="USD", assignments=1,
-                required_skills=[], claim_timeout_seconds=60, auto_approve_after_seconds=None,
-                posted_at=now, fingerprint="x")
 
 
 def wait_until(condition, seconds=60.0):
