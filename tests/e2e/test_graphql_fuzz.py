@@ -57,9 +57,16 @@ def wait_for_projections(client, seconds: float = 60.0) -> dict:
 
 def test_fuzzed_operations_get_no_5xx_and_stall_no_projection(client, market, server):
     acme = market.requester("Acme", deposit=100_000)
-    keys = [server.admin_key, acme.key, market.worker("Wanda").key,
-            market.key("FINANCE"), market.key("PARTNER", acme), None]
-    operations = from_schema(served_sdl(), custom_scalars=SCALARS)
+    wanda = market.worker("Wanda")
+    task = market.task(acme, slots=3)
+    claim = market.claim(wanda, task)
+    submission = market.submit(wanda, market.claim(wanda, market.task(acme)))
+    keys = [server.admin_key, acme.key, wanda.key, market.key("FINANCE"),
+            market.key("PARTNER", acme), None]
+    # IDs of real objects most of the time, so mutations reach the domain's checks.
+    real_ids = st.sampled_from([acme.id, wanda.id, task, claim, submission])
+    ids = (real_ids | real_ids | st.text()).map(lambda v: StringValueNode(value=v))
+    operations = from_schema(served_sdl(), custom_scalars={**SCALARS, "ID": ids})
     seen_statuses: set[int] = set()
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None,
