@@ -75,3 +75,11 @@ def stalls(conn: psycopg.Connection, names: list[str] | None = None) -> list[Sta
         "WHERE error IS NOT NULL AND (%(names)s::text[] IS NULL OR name = ANY(%(names)s)) "
         "ORDER BY name", {"names": names}).fetchall()
     return [Stall(*row) for row in rows]
+
+
+def progress(conn: psycopg.Connection, names: list[str]) -> dict[str, tuple[int, bool]]:
+    """(position, failing?) of each of ``names`` in one query (never run: (0, False))."""
+    rows = conn.execute("SELECT name, position, error IS NOT NULL FROM projection_positions "
+                        "WHERE name = ANY(%s)", (names,)).fetchall()
+    found = {name: (position, failing) for name, position, failing in rows}
+    return {name: found.get(name, (0, False)) for name in names}

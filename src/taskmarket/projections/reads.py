@@ -23,6 +23,7 @@ from . import (
     claims, event_log, failures, ledger, payouts, requesters, submissions, task_board, tasks, tracking,
     worker_stats, workers,
 )
+from .registry import PROJECTIONS
 from .rows import (
     ClaimRow, EventRow, LedgerEntryRow, PayoutRow, RequesterRow, SubmissionRow, TaskRow,
     WorkerRow, WorkerStatsRow,
@@ -169,13 +170,15 @@ class ReadModels:
         ``ProjectionStalled`` at once when one that has not got there is failing."""
         deadline = time.monotonic() + timeout
         pause = 0.001
+        wanted = list(names or PROJECTIONS)
         while True:
             with self.pool.connection() as conn:
-                reached = tracking.positions(conn, names)
-                behind = [name for name, at in reached.items() if at < position]
-                stalled = failures.stalls(conn, behind) if behind else []
-            if stalled:
-                raise failures.ProjectionStalled(stalled[0], position)
+                reached = failures.progress(conn, wanted)
+                behind = [name for name, (at, _) in reached.items() if at < position]
+                if any(reached[name][1] for name in behind):
+                    stalled = failures.stalls(conn, behind)
+                    if stalled:
+                        raise failures.ProjectionStalled(stalled[0], position)
             if not behind:
                 return True
             if time.monotonic() >= deadline:
