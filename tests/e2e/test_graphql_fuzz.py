@@ -1,4 +1,5 @@
-"""A bounded fuzz of the served GraphQL schema over HTTP: no 5xx, no stalled projection.
+"""A bounded fuzz of the served GraphQL schema over HTTP: no 5xx, no masked internal
+error, no stalled projection.
 
 hypothesis-graphql writes valid queries and mutations from the schema (NUL bytes in
 strings included); the JSON scalar gets arbitrary JSON (numbers past 64 bits among it).
@@ -77,6 +78,7 @@ def test_fuzzed_operations_get_no_5xx_and_stall_no_projection(client, market, se
         answer = client.http.post("/graphql", json={"query": query}, headers=headers)
         seen_statuses.add(answer.status_code)
         assert answer.status_code < 500, (query, answer.text)
+        assert "Internal server error" not in answer.text, (query, answer.text)
 
     send()
     assert 200 in seen_statuses

@@ -179,3 +179,22 @@ def test_a_reward_of_two_billion_for_two_assignments_is_too_large(client, market
     refused(client, rich.key, POST, {"input": task_input(
         reward={"amount": 2_000_000_000, "currency": "USD"}, assignments=2)}, "postTask",
         ["reward"], code="AMOUNT_TOO_LARGE")
+
+
+QUERIES_WITH_BAD_TEXT = [
+    ('{ tasks(skill: "a\\u0000") { edges { cursor } } }', {}),
+    ('{ events(types: ["a\\u0000"]) { edges { cursor } } }', {}),
+    ('{ ledger(account: "a\\u0000") { edges { cursor } } }', {}),
+    ('query($a: String) { tasks(after: $a) { edges { cursor } } }', {"a": "\ud800"}),
+]
+
+
+def test_nul_in_a_query_argument_is_a_clear_error_not_an_internal_one(client, server):
+    for query, variables in QUERIES_WITH_BAD_TEXT:
+        answer = client.http.post("/graphql", content=json.dumps(
+            {"query": query, "variables": variables}), headers={
+            "Authorization": f"Bearer {server.admin_key}", "Content-Type": "application/json"})
+        assert answer.status_code == 200
+        [error] = answer.json()["errors"]
+        assert error["extensions"]["code"] == "INVALID_INPUT", (query, error)
+        assert "NUL" in error["message"]
