@@ -117,3 +117,10 @@ def test_a_task_escrow_past_a_graphql_int_is_too_large():
     spec = TaskSpec(title="Big", instructions="", reward=Money.of(2_000_000_000, "USD"),
                     assignments=2)
     assert refusal(spec.validate) == ("AMOUNT_TOO_LARGE", ["reward"])
+
+
+@pytest.mark.parametrize("account", ["acct_1\n", "acct_" + "x" * 300, "acct_\x00", None])
+def test_a_payout_account_id_is_bounded_and_exact(account):
+    from taskmarket.domain.worker import check_account
+
+    assert refusal(check_account, account) == ("INVALID_INPUT", ["stripeAccountId"])

@@ -25,8 +25,10 @@ def normalize_skills(skills: list[str] | None, field: str = "skills") -> list[st
 
 
 def check_account(account_id: str) -> None:
-    ensure(bool(_ACCOUNT.match(account_id or "")), "INVALID_INPUT",
-           "a Stripe connected account id looks like acct_...", ["stripeAccountId"])
+    ok = isinstance(account_id, str) and len(account_id) <= 255 and bool(
+        _ACCOUNT.fullmatch(account_id))
+    ensure(ok, "INVALID_INPUT", "a Stripe connected account id looks like acct_...",
+           ["stripeAccountId"])
 
 
 class Worker(Aggregate):
