@@ -84,3 +84,33 @@ def test_a_one_off_catch_up_raises_and_a_rebuild_clears_the_failure(app, databas
     ProjectionRunner(database).rebuild()
     with database.connect(autocommit=True) as conn:
         assert stalls(conn) == []
+
+
+def test_an_event_no_one_can_decode_stalls_every_projection_loudly(app, database, reads,
+                                                                  monkeypatch):
+    acme = app.create_requester("Acme")
+    app.deposit_funds(acme, 1_000, "USD", "wire-1")
+    good = app.recorder.max_notification_id()
+    with database.connect(autocommit=True) as conn:  # a corrupt row, written in SQL
+        conn.execute(
+            "INSERT INTO taskmarket_events (originator_id, originator_version, topic, state) "
+            "VALUES (gen_random_uuid(), 1, 'taskmarket.domain.task:Task.Posted', "
+            "'not json at all')")
+    with pytest.raises(ProjectionFailed, match="cannot apply the events after position"):
+        catch_up(database)
+    with database.connect(autocommit=True) as conn:
+        stalled = {s.projection: s for s in stalls(conn)}
+        assert set(stalled) == set(positions(conn))  # every projection
+        assert {s.position for s in stalled.values()} == {good}  # right before the row
+    with pytest.raises(ProjectionStalled):
+        reads.wait_for(good + 1, timeout=30)
+
+    # A live runner keeps retrying (and counting) instead of dying.
+    monkeypatch.setattr(runner_module, "FAILURE_PAUSE", 0.1)
+    counted = failures_of("requesters")
+    following = ProjectionRunner(database).start_in_thread(idle_wait=0.05)
+    try:
+        wait_until(lambda: failures_of("requesters") >= counted + 2)
+        assert following.alive
+    finally:
+        following.stop()

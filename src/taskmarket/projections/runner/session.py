@@ -29,6 +29,15 @@ from ..failures import ProjectionFailed, record_failure
 from ..store import Batch
 from ..tracking import EVENTS_TABLE, head, lock_position, save_position
 
+class UnreadableEvent(Exception):
+    """A stored event the mapper cannot decode (unknown topic, corrupt state)."""
+
+    def __init__(self, notification_id: int, error: BaseException):
+        super().__init__(f"event {notification_id} cannot be decoded: {error!r}")
+        self.notification_id = notification_id
+        self.error = error
+
+
 Progress = Callable[[int, int], None]  # (position reached by all, target) after each batch
 log = logging.getLogger("taskmarket.projections")
 
@@ -101,7 +110,12 @@ class Session:
         read = 0
         running: list[Future] = []
         while after < target:
-            events = self.read(after, target)
+            try:
+                events = self.read(after, target)
+            except UnreadableEvent as unreadable:
+                self._finish(running)
+                self._cannot_read(unreadable)
+                events = []
             self._finish(running)
             if progress and running:
                 progress(after, target)
@@ -128,6 +142,20 @@ class Session:
         if failed is not None and not self.tolerate_failures:
             raise failed
 
+    def _cannot_read(self, unreadable: "UnreadableEvent") -> None:
+        """An event no projection can decode stops every one that has not passed it."""
+        reached = self.positions()
+        failed = None
+        for name, position in reached.items():
+            if position < unreadable.notification_id:
+                PROJECTION_FAILURES.labels(name).inc()
+                record_failure(self.reader, name, unreadable.error)
+                self.resting[name] = time.monotonic() + self.retry_after
+                failed = failed or ProjectionFailed(name, position, unreadable.error)
+                log.error("%s; trying again in %s s", failed, self.retry_after)
+        if failed is not None and not self.tolerate_failures:
+            raise failed
+
     def read(self, after: int, until: int) -> list[tuple[int, str, Any]]:
         """(notification id, public type, decoded event) of the next batch of the log."""
         rows = self.reader.execute(
@@ -137,7 +165,12 @@ class Session:
         decode = self.mapper.to_domain_event
         decoded = []
         for nid, originator_id, version, topic, state in rows:
-            event = decode(StoredEvent(originator_id, version, topic, state))
+            try:
+                event = decode(StoredEvent(originator_id, version, topic, state))
+            except Exception as error:  # noqa: BLE001 - a stored event we cannot decode
+                if decoded:
+                    break  # apply those before it; the next read starts at this one
+                raise UnreadableEvent(nid, error) from error
             decoded.append((nid, event_type(event), event))
         return decoded
 
