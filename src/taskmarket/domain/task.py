@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate, event
 from . import ids
 from .errors import DomainError, ensure
 from .fingerprint import fingerprint
-from .money import MAX_AMOUNT, Money, check_amount_fits
+from .money import Money, check_amount_fits
 from .snapshot import StateSnapshot
 from .values import (
     FEEDBACK_LENGTH, INSTRUCTIONS_LENGTH, TITLE_LENGTH, check_json, check_optional_text,
@@ -28,7 +28,6 @@ from .worker import normalize_skills
 
 MAX_ASSIGNMENTS = 1000
 MAX_CLAIM_TIMEOUT = 7 * 24 * 3600
-MAX_ESCROW = MAX_AMOUNT
 
 
 class TaskStatus(str, enum.Enum):
