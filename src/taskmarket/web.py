@@ -14,6 +14,7 @@ from .application import Marketplace
 from .database import Database
 from .graphql.context import Services
 from .graphql.limits import BodySizeLimit, allowed_origins
+from .graphql.revocation import KeyRevocations
 from .graphql.schema import schema
 from .graphql.view import GraphQLView
 from .logs import RequestIdMiddleware
@@ -30,7 +31,8 @@ def create_app(database: Database, marketplace: Marketplace, reads=None) -> Star
     if reads is None:
         from .bootstrap import build_read_models
         reads = build_read_models(database)
-    graphql = GraphQLView(schema, Services(marketplace, reads))
+    graphql = GraphQLView(schema, Services(marketplace, reads,
+                                           revocations=KeyRevocations(database, marketplace)))
     origins = allowed_origins()
     middleware = [
         Middleware(RequestIdMiddleware),
@@ -49,4 +51,5 @@ def create_app(database: Database, marketplace: Marketplace, reads=None) -> Star
     app.state.database = database
     app.state.marketplace = marketplace
     app.state.reads = reads
+    app.state.services = graphql.services  # serve adds the Stripe connection once it has one
     return app

@@ -116,6 +116,8 @@ def test_whatever_a_command_accepts_every_projection_applies(
         attempt("updateWebhook", app.update_webhook_endpoint, endpoint[0], texts[11])
         attempt("disableWebhook", app.disable_webhook_endpoint, endpoint[0], texts[11])
     attempt("bonus", app.pay_bonus, acme, worker, 1, "USD", texts[4])
+    attempt("submissionBonus", app.pay_submission_bonus, acme, task, submitted, 1, "USD",
+            texts[11], texts[3])
 
     event(f"task posted: {bool(posted)}, work submitted: {bool(sent)}")
     catch_up(database)  # raises ProjectionFailed if any projection cannot apply an event

@@ -9,9 +9,19 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from .errors import ensure
-from .values import clean_text
+from .values import check_text, clean_text
 
 FAILURE_REASON_LENGTH = 1000
+
+
+MAX_REASON_LENGTH = 500
+
+
+def bonus_reason(text: object) -> str:
+    """A bonus's reason: required, one short text."""
+    ensure(isinstance(text, str) and bool(text.strip()), "INVALID_INPUT",
+           "a bonus needs a reason", ["reason"])
+    return check_text(text, "reason", MAX_REASON_LENGTH)
 
 
 class PayoutStatus(str, enum.Enum):
@@ -30,7 +40,7 @@ class Payout(Aggregate):
     @event("Requested")
     def __init__(self, payout_id: UUID, worker_id: UUID, requester_id: UUID, amount: int, currency: str,
                  task_id: UUID | None, submission_id: UUID | None, kind: str,
-                 requested_at: datetime):
+                 requested_at: datetime, reason: str | None = None):
         self.worker_id = worker_id
         self.requester_id = requester_id
         self.amount = amount
@@ -38,6 +48,7 @@ class Payout(Aggregate):
         self.task_id = task_id
         self.submission_id = submission_id
         self.kind = kind
+        self.reason = reason  # a bonus's reason, as the requester gave it
         self.requested_at = requested_at
         self.status = PayoutStatus.REQUESTED
         self.attempts = 0

@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 from .finance import FinanceQueries
 from .funds import FundsMutations
 from .limits import extensions
+from .payout_accounts import PayoutAccountMutations
 from .payouts import PayoutMutations
 from .people import PeopleMutations
 from .queries import Queries
@@ -21,7 +22,7 @@ from .work import WorkMutations
 Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries))
 Mutation = merge_types("Mutation", (
     PeopleMutations, FundsMutations, TaskMutations, WorkMutations, ReviewMutations,
-    PayoutMutations, WebhookMutations,
+    PayoutMutations, WebhookMutations, PayoutAccountMutations,
 ))
 
 
