@@ -83,8 +83,8 @@ def test_people_and_deposits_refuse_nul():
     assert refusal(Worker.register, "Wan\x00da") == ("INVALID_INPUT", ["name"])
     assert refusal(Worker.register, "Wanda", ["ok", "b\x00d"]) == ("INVALID_INPUT",
                                                                    ["skills"])
-    assert refusal(Requester.create, "Ac\x00me") == ("INVALID_INPUT", ["name"])
-    acme = Requester.create("Acme")
+    assert refusal(Requester.open, "Ac\x00me") == ("INVALID_INPUT", ["name"])
+    acme = Requester.open("Acme")
     assert refusal(acme.deposit, Money.of(5, "USD"), "wire\x00") == ("INVALID_INPUT",
                                                                       ["reference"])
     assert refusal(acme.deposit, Money.of(5, "USD"), "wire", "k\x00") == (
@@ -106,7 +106,7 @@ def test_the_minor_unit_comes_from_the_currency_list():
 
 
 def test_a_requester_never_holds_more_than_a_graphql_int():
-    acme = Requester.create("Acme")
+    acme = Requester.open("Acme")
     acme.deposit(Money.of(2_000_000_000, "USD"), "wire-1")
     assert refusal(acme.deposit, Money.of(2_000_000_000, "USD"), "wire-2") == (
         "AMOUNT_TOO_LARGE", ["amount"])
