@@ -163,6 +163,13 @@ def auto_approval_due_at(submitted_at: datetime, after_seconds: int | None) -> d
 
 class Task(Aggregate):
     Snapshot = StateSnapshot  # claims and submissions are keyed by UUID
+    # v2: tasks can be items of a batch (``batch_id``). Snapshots keep their version; the
+    # library runs ``upcast_vN_vN+1`` on older ones as it loads them.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict) -> None:
+        state.setdefault("batch_id", None)
 
     @staticmethod
     def create_id(task_id: UUID) -> UUID:
