@@ -14,6 +14,7 @@ import contextlib
 import os
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -228,12 +229,19 @@ def shots(tmp_path_factory):
     return take
 
 
-def open_page(browser, url: str, viewport=WIDE):
+def zone_at_noon() -> str:
+    """A time zone where it is about noon now: "today" and "yesterday" in the browser
+    cannot change between building the market and looking at it."""
+    offset = 12 - datetime.now(timezone.utc).hour  # -11..12 hours from UTC
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"  # POSIX signs are reversed
+
+
+def open_page(browser, url: str, viewport=WIDE, zone: str | None = None):
     """A tab that reaches the console's server and nothing else (no CDN: it works
     offline); what it tried elsewhere, its script errors and failed loads are problems."""
     # The console's CSP admits only its own scripts; the test injects axe-core itself.
     context = browser.new_context(viewport=viewport, bypass_csp=True, locale="en-US",
-                                  timezone_id="America/New_York")
+                                  timezone_id=zone or zone_at_noon())
     page = context.new_page()
     page.problems = []
 
@@ -441,7 +449,7 @@ def test_a_wrong_key_is_the_apis_error_and_nothing_is_stored(console, browser):
 
 
 def test_money_takes_its_currencys_exponent_and_times_the_browsers_zone(console, browser):
-    page = open_page(browser, console.url)
+    page = open_page(browser, console.url, zone="America/New_York")
     page.goto(f"{console.url}/console")
     shown = page.evaluate("""async () => {
         const f = await import('/console/static/js/format.js');
