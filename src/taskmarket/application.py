@@ -43,6 +43,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 # the projections, to log them with its request id) puts a list here before the command.
 recorded_positions: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
     "recorded_positions", default=None)
+# Likewise for the aggregates a command saved (their state after the save), so a caller
+# can answer from what was written instead of waiting for a read model.
+saved_aggregates: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
+    "saved_aggregates", default=None)
 
 
 def retry_on_conflict(method: F) -> F:
@@ -76,6 +80,13 @@ class Marketplace(Application[UUID]):
         self.clock = clock
         # (worker skills, skill filter) -> task ids in preference order; see claim_next_task.
         self.task_candidates = task_candidates
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        recordings = super().save(*objs, **kwargs)
+        sink = saved_aggregates.get()
+        if sink is not None:
+            sink.extend(obj for obj in objs if obj is not None)
+        return recordings
 
     def _notify(self, recordings: list[Any]) -> None:
         super()._notify(recordings)
