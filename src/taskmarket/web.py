@@ -1,4 +1,5 @@
-"""The ASGI application: /graphql (HTTP and WebSocket), health, readiness and metrics."""
+"""The ASGI application: /graphql (HTTP and WebSocket), health, readiness and metrics,
+and the pages for browsers (/, /docs, GraphiQL's assets under /static)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from .graphql.schema import schema
 from .graphql.view import GraphQLView
 from .logs import RequestIdMiddleware
 from .ops import metrics_endpoint, readyz_endpoint
+from .pages import page_routes
 from .stripe_webhook import stripe_webhook
 
 
@@ -49,6 +51,7 @@ def create_app(database: Database, marketplace: Marketplace, reads=None) -> Star
         Route("/metrics", metrics_endpoint(reads)),
         Route("/healthz", healthz),
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
+        *page_routes(),
     ])
     app.state.database = database
     app.state.marketplace = marketplace

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from .directory import ApiKeyInfo, DirectoryQueries
 from .finance import FinanceQueries
 from .funds import FundsMutations
 from .limits import extensions
@@ -19,7 +20,7 @@ from .types import Claim, Payout, Requester, Submission, Task, Worker
 from .webhooks import WebhookDelivery, WebhookEndpoint, WebhookMutations, WebhookQueries
 from .work import WorkMutations
 
-Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries))
+Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries, DirectoryQueries))
 Mutation = merge_types("Mutation", (
     PeopleMutations, FundsMutations, TaskMutations, WorkMutations, ReviewMutations,
     PayoutMutations, WebhookMutations, PayoutAccountMutations,
@@ -30,7 +31,7 @@ def build_schema(caches: bool = True) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query, mutation=Mutation, subscription=Subscriptions,
         types=[Requester, Worker, Task, Claim, Submission, Payout, WebhookEndpoint,
-               WebhookDelivery],
+               WebhookDelivery, ApiKeyInfo],
         extensions=extensions(caches),
     )
 
