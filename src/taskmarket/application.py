@@ -246,6 +246,7 @@ class Marketplace(Application[UUID]):
     @retry_on_conflict
     def release_claim(self, task_id: UUID, claim_id: UUID, worker_id: UUID) -> None:
         task = self.get_task(task_id)
+        self._check_closed_claim(task, claim_id, worker_id)
         refund = task.release(claim_id, worker_id, self.clock())
         self._save_with_refund(task, refund)
 
@@ -262,6 +263,7 @@ class Marketplace(Application[UUID]):
     @retry_on_conflict
     def submit_work(self, task_id: UUID, claim_id: UUID, worker_id: UUID, result: Any) -> UUID:
         task = self.get_task(task_id)
+        self._check_closed_claim(task, claim_id, worker_id)
         submission_id = task.submit(claim_id, worker_id, result, self.clock())
         self.save(task)
         return submission_id
@@ -273,9 +275,10 @@ class Marketplace(Application[UUID]):
         """Record a review; returns the payout an ACCEPT requested."""
         decision = ReviewDecision.parse(decision)
         task = self.get_task(task_id)
+        pending = task.submissions.get(submission_id)  # the task lets go of it once reviewed
         refund = task.review(submission_id, requester_id, decision, feedback, self.clock())
         if decision == ReviewDecision.ACCEPT:
-            return self._pay_for(task, submission_id)
+            return self._pay_for(task, pending)
         self._save_with_refund(task, refund)
         return None
 
@@ -283,9 +286,10 @@ class Marketplace(Application[UUID]):
     def auto_approve(self, task_id: UUID, submission_id: UUID) -> UUID | None:
         """Accept work left unreviewed past the task's delay; the payout id, or None."""
         task = self.get_task(task_id)
+        pending = task.submissions.get(submission_id)
         if not task.auto_approve(submission_id, self.clock()):
             return None
-        return self._pay_for(task, submission_id)
+        return self._pay_for(task, pending)
 
     @retry_on_conflict
     def cancel_task(self, task_id: UUID, requester_id: UUID) -> int:
@@ -302,8 +306,8 @@ class Marketplace(Application[UUID]):
         requester.release(task.id, task.reward.amount * slots, slots)
         self.save(task, requester)
 
-    def _pay_for(self, task: Task, submission_id: UUID) -> UUID:
-        submission = task.submissions[submission_id]
+    def _pay_for(self, task: Task, submission: Any) -> UUID:
+        submission_id = submission.id
         requester = self.get_requester(task.requester_id)
         payout = Payout(
             payout_id=payout_id_for_submission(submission_id), worker_id=submission.worker_id,
@@ -325,13 +329,41 @@ class Marketplace(Application[UUID]):
         money = Money.of(amount, currency)
         reason = bonus_reason(reason)
         task = self.get_task(task_id)
-        submission = task.submissions.get(submission_id)
-        if task.requester_id != requester_id or submission is None:
+        worker_id = self._worker_of_submission(task, submission_id)
+        if task.requester_id != requester_id or worker_id is None:
             raise DomainError("NOT_FOUND", "no such submission of your tasks",
                               ["submissionId"])
-        return self.pay_bonus(requester_id, submission.worker_id, money.amount,
+        return self.pay_bonus(requester_id, worker_id, money.amount,
                               money.currency, idempotency_key, reason=reason,
                               task_id=task.id, submission_id=submission_id)
+
+    def _check_closed_claim(self, task: Task, claim_id: UUID, worker_id: UUID) -> None:
+        """A task keeps only its open claims; for a closed one, whose it was comes from the
+        task's events, so another worker still hears FORBIDDEN before any status."""
+        if claim_id in task.claims or task.claim_status(claim_id) is None:
+            return  # the task's own rules decide (NOT_FOUND for a claim it never had)
+        claimant = self._claimant(task, claim_id)
+        if claimant != worker_id:
+            raise DomainError("FORBIDDEN", "this is not your claim", ["claimId"])
+
+    def _claimant(self, task: Task, claim_id: UUID) -> UUID | None:
+        for event in self.events.get(task.id):
+            if isinstance(event, Task.Claimed) and event.claim_id == claim_id:
+                return event.worker_id
+        return None
+
+    def _worker_of_submission(self, task: Task, submission_id: UUID) -> UUID | None:
+        """Who submitted a task's work, reviewed or not. A task keeps only the work under
+        review; older work is found in the task's events (a bonus is rare)."""
+        pending = task.submissions.get(submission_id)
+        if pending is not None:
+            return pending.worker_id
+        if task.submission_status(submission_id) is None:
+            return None
+        for event in self.events.get(task.id):
+            if isinstance(event, Task.WorkSubmitted) and event.submission_id == submission_id:
+                return event.worker_id
+        return None
 
     @retry_on_conflict
     def pay_bonus(self, requester_id: UUID, worker_id: UUID, amount: int, currency: str,
