@@ -29,6 +29,7 @@ FIGURES = [
     ("9", "memory", "peak RSS of serve and of a projection rebuild"),
     ("W", "webhook_delivery", "webhook deliveries vs raw POSTs"),
     ("10", "log_ceiling", "group-commit log ceiling at 1-64 callers vs raw INSERT"),
+    ("11", "soak", "soak under mixed load: mutations/s over time, server RSS"),
 ]
 
 
