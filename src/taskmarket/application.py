@@ -96,6 +96,11 @@ class Marketplace(Application[UUID]):
 
     # --- loading --------------------------------------------------------------------
     def _load(self, kind: type, aggregate_id: UUID, field: str) -> Any:
+        if (self.snapshots is not None and kind not in self.snapshotting_intervals
+                and self._replays_in_one_query()):
+            # Short-lived kinds (workers, keys, payouts, endpoints) are never snapshotted:
+            # replay them without asking the snapshot table first.
+            return self._load_many((kind, aggregate_id, field))[0]
         try:
             aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
@@ -107,13 +112,14 @@ class Marketplace(Application[UUID]):
     def _load_many(self, *wanted: tuple[type, UUID, str]) -> list[Any]:
         """Like ``_load`` for each (kind, id, field), in one event-store round trip.
 
-        Only with no snapshots and no aggregate cache (the repository's own paths handle
-        those) and a recorder that can select several aggregates at once; otherwise one
-        load each. Errors come in the order asked, as with successive ``_load`` calls.
+        Replays every event (never a snapshot: replaying is always right, and the kinds
+        loaded together here are short). Only with no aggregate cache and a recorder that
+        can select several aggregates at once; otherwise one load each. Errors come in the
+        order asked, as with successive ``_load`` calls.
         """
-        select_many = getattr(self.recorder, "select_events_of", None)
-        if select_many is None or self.snapshots is not None or self.repository.cache:
+        if not self._replays_in_one_query():
             return [self._load(kind, aggregate_id, field) for kind, aggregate_id, field in wanted]
+        select_many = self.recorder.select_events_of
         stored_by_id: dict[UUID, list[Any]] = {}
         for stored in select_many([aggregate_id for _, aggregate_id, _ in wanted]):
             stored_by_id.setdefault(stored.originator_id, []).append(stored)
@@ -128,6 +134,10 @@ class Marketplace(Application[UUID]):
                 raise DomainError("NOT_FOUND", f"no such {kind.__name__.lower()}", [field])
             loaded.append(aggregate)
         return loaded
+
+    def _replays_in_one_query(self) -> bool:
+        return (callable(getattr(self.recorder, "select_events_of", None))
+                and not self.repository.cache)
 
     def get_requester(self, requester_id: UUID) -> Requester:
         return self._load(Requester, requester_id, "requesterId")
@@ -453,20 +463,18 @@ class Marketplace(Application[UUID]):
         if not secret:
             return None
         try:
-            key = self.repository.get(api_key_id(hash_secret(secret)))
-        except AggregateNotFoundError:
+            key = self._load(ApiKey, api_key_id(hash_secret(secret)), "apiKey")
+        except DomainError:
             return None
-        if not isinstance(key, ApiKey) or key.revoked:
-            return None
-        return key
+        return None if key.revoked else key
 
     def key_is_live(self, key_id: UUID) -> bool:
         """Whether an API key exists and was not revoked (long-lived sessions re-check)."""
         try:
-            key = self.repository.get(key_id)
-        except AggregateNotFoundError:
+            key = self._load(ApiKey, key_id, "apiKeyId")
+        except DomainError:
             return False
-        return isinstance(key, ApiKey) and not key.revoked
+        return not key.revoked
 
     # --- webhooks -------------------------------------------------------------------
     # Set by bootstrap: stores signing secrets outside the event log (domain/webhook.py).
