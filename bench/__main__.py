@@ -30,6 +30,7 @@ FIGURES = [
     ("W", "webhook_delivery", "webhook deliveries vs raw POSTs"),
     ("10", "log_ceiling", "group-commit log ceiling at 1-64 callers vs raw INSERT"),
     ("11", "soak", "soak under mixed load: mutations/s over time, server RSS"),
+    ("B", "batch_upload", "batch upload vs raw postTask; aggregation of 10k x 3"),
 ]
 
 

@@ -309,5 +309,9 @@ from .projections.commands import projections_group  # noqa: E402
 
 main.add_command(projections_group(data_dir_option, open_services))
 
+from .batch_cli import batch_group  # noqa: E402
+
+main.add_command(batch_group)
+
 if __name__ == "__main__":
     main()

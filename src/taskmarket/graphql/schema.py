@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from .batches import Batch, BatchMutations, BatchQueries
 from .directory import ApiKeyInfo, DirectoryQueries
 from .finance import FinanceQueries
 from .funds import FundsMutations
@@ -20,10 +21,11 @@ from .types import Claim, Payout, Requester, Submission, Task, Worker
 from .webhooks import WebhookDelivery, WebhookEndpoint, WebhookMutations, WebhookQueries
 from .work import WorkMutations
 
-Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries, DirectoryQueries))
+Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries, DirectoryQueries,
+                                 BatchQueries))
 Mutation = merge_types("Mutation", (
     PeopleMutations, FundsMutations, TaskMutations, WorkMutations, ReviewMutations,
-    PayoutMutations, WebhookMutations, PayoutAccountMutations,
+    PayoutMutations, WebhookMutations, PayoutAccountMutations, BatchMutations,
 ))
 
 
@@ -31,7 +33,7 @@ def build_schema(caches: bool = True) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query, mutation=Mutation, subscription=Subscriptions,
         types=[Requester, Worker, Task, Claim, Submission, Payout, WebhookEndpoint,
-               WebhookDelivery, ApiKeyInfo],
+               WebhookDelivery, ApiKeyInfo, Batch],
         extensions=extensions(caches),
     )
 
