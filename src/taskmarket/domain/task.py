@@ -8,7 +8,6 @@ slot of a cancelled task return how many slots' escrow goes back to the requeste
 from __future__ import annotations
 
 import enum
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,14 +18,16 @@ from eventsourcing.domain import Aggregate, event
 from . import ids
 from .errors import DomainError, ensure
 from .fingerprint import fingerprint
-from .money import MAX_AMOUNT, Money
+from .money import Money, check_amount_fits
 from .snapshot import StateSnapshot
+from .values import (
+    FEEDBACK_LENGTH, INSTRUCTIONS_LENGTH, TITLE_LENGTH, check_json, check_optional_text,
+    check_text,
+)
 from .worker import normalize_skills
 
 MAX_ASSIGNMENTS = 1000
 MAX_CLAIM_TIMEOUT = 7 * 24 * 3600
-MAX_JSON_BYTES = 256 * 1024
-MAX_ESCROW = MAX_AMOUNT
 
 
 class TaskStatus(str, enum.Enum):
@@ -99,14 +100,6 @@ def check_lease(claim: Claim, now: datetime | None) -> None:
            f"the claim is {claim.status.value}", ["claimId"])
 
 
-def check_json(value: Any, field: str) -> None:
-    try:
-        size = len(json.dumps(value))
-    except (TypeError, ValueError):
-        raise DomainError("INVALID_INPUT", f"{field} must be JSON", [field]) from None
-    ensure(size <= MAX_JSON_BYTES, "INVALID_INPUT", f"{field} is larger than 256 KiB", [field])
-
-
 def check_positive_int(value: Any, field: str, maximum: int) -> None:
     ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value <= maximum
     ensure(ok, "INVALID_INPUT", f"{field} must be an integer from 1 to {maximum}", [field])
@@ -126,12 +119,9 @@ class TaskSpec:
     auto_approve_after_seconds: int | None = None
 
     def validate(self) -> "TaskSpec":
-        ensure(isinstance(self.title, str) and bool(self.title.strip()), "INVALID_INPUT",
-               "title is required", ["title"])
-        ensure(isinstance(self.instructions, str), "INVALID_INPUT", "instructions must be text",
-               ["instructions"])
-        ensure(len(self.title) <= 200, "INVALID_INPUT", "title is at most 200 characters",
-               ["title"])
+        check_text(self.title, "title", TITLE_LENGTH)
+        check_text(self.instructions, "instructions", INSTRUCTIONS_LENGTH, required=False,
+                   strip=False)
         check_positive_int(self.assignments, "assignments", MAX_ASSIGNMENTS)
         self.check_reward()
         check_positive_int(self.claim_timeout_seconds, "claimTimeoutSeconds", MAX_CLAIM_TIMEOUT)
@@ -139,7 +129,7 @@ class TaskSpec:
             check_positive_int(self.auto_approve_after_seconds, "autoApproveAfterSeconds",
                                30 * 24 * 3600)
         check_json(self.payload, "payload")
-        normalize_skills(list(self.required_skills))
+        normalize_skills(list(self.required_skills), "requiredSkills")
         return self
 
     def check_reward(self) -> None:
@@ -150,8 +140,8 @@ class TaskSpec:
         checked = Money.of(self.reward.amount, self.reward.currency, "reward")
         ensure(checked == self.reward, "INVALID_INPUT",
                "currency must be an upper-case ISO 4217 code", ["currency"])
-        ensure(checked.amount * self.assignments <= MAX_ESCROW, "INVALID_INPUT",
-               "reward × assignments is too large", ["reward"])
+        check_amount_fits(checked.amount * self.assignments, "reward",
+                          "reward × assignments (the task's escrow)")
 
     def fingerprint(self) -> str:
         return fingerprint(
@@ -189,18 +179,25 @@ def _marked(marks: str, number: int, mark: str) -> str:
 
 
 class Task(Aggregate):
-    """State (version 2) keeps what the rules need, not the task's whole history:
+    """State (version 3) keeps what the rules need, not the task's whole history:
     ``claims`` holds the ACTIVE claims and the SUBMITTED ones whose work waits for review,
     ``submissions`` the work waiting for review; closed ones leave only a letter in
     ``claim_marks`` / ``submission_marks`` (how they ended), and accepted work a count
-    and its worker. The history is in the log and the read models. Version 1 snapshots
-    (every claim and submission kept) load through ``upcast_v1_v2``."""
+    and its worker. The history is in the log and the read models. Older snapshots
+    (every claim and submission kept) load through ``upcast_v1_v2`` and ``upcast_v2_v3``."""
 
     Snapshot = StateSnapshot  # claims and submissions are keyed by UUID
-    class_version = 2
+    # v2: tasks can be items of a batch (``batch_id``). v3: the state keeps what the rules
+    # need (see the class docstring). Snapshots keep their version; the library runs
+    # ``upcast_vN_vN+1`` on older ones as it loads them.
+    class_version = 3
 
     @staticmethod
-    def upcast_v1_v2(state: dict[str, Any]) -> None:
+    def upcast_v1_v2(state: dict) -> None:
+        state.setdefault("batch_id", None)
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
         claims = state["claims"]
         submissions = state["submissions"]
         for number, claim in enumerate(claims.values(), start=1):
@@ -220,7 +217,6 @@ class Task(Aggregate):
                                 if s.status == SubmissionStatus.PENDING_REVIEW}
         state["accepted_count"] = len(accepted)
         state["accepted_workers"] = {s.worker_id for s in accepted}
-        state.setdefault("batch_id", None)  # v1 snapshots predate batches
 
     @staticmethod
     def create_id(task_id: UUID) -> UUID:
@@ -474,6 +470,7 @@ class Task(Aggregate):
         """Record a review. Returns slots to refund (a rejection on a cancelled task)."""
         submission = self.check_reviewable(submission_id, requester_id)
         decision = ReviewDecision.parse(decision)
+        feedback = check_optional_text(feedback, "feedback", FEEDBACK_LENGTH)
         if decision == ReviewDecision.ACCEPT:
             self._accept(submission_id, feedback, automatic=False)
             return 0

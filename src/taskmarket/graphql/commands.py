@@ -83,7 +83,8 @@ async def execute(context: Context, name: str, command: Callable[[], T]) -> Outc
 
 
 async def wait_for_projections(context: Context, position: int) -> None:
-    """Wait now (not at the first read) until the projections reached ``position``."""
+    """Wait now (not at the first read) until the read models show ``position``; a
+    stalled read model fails at once (PROJECTION_STALLED, see consistency.ReadsAfter)."""
     context.reads_after.require(position)
     await run_in_threadpool(context.reads_after.wait)
 

@@ -18,6 +18,9 @@ import logging
 import threading
 from typing import Any
 
+from ..projections.failures import ProjectionStalled
+from .errors import ServiceError
+
 log = logging.getLogger("taskmarket.consistency")
 
 POSITION_HEADER = "X-Taskmarket-Position"
@@ -80,7 +83,19 @@ class ReadsAfter:
         with self._lock:  # concurrent loaders of one request wait once, together
             if wanted <= self._reached:
                 return
-            if self._reads.wait_for(wanted, self._timeout):
+            try:
+                reached = self._reads.wait_for(wanted, self._timeout)
+            except ProjectionStalled as stalled:
+                # A read model that cannot apply events will not get there: say so at
+                # once (a mutation's own command was recorded all the same).
+                stall = stalled.stall
+                raise ServiceError(
+                    f"the command was recorded (log position {wanted}), but the read "
+                    f"model '{stall.projection}' is stalled at position {stall.position} "
+                    "and will not show it until an operator repairs it",
+                    "PROJECTION_STALLED", projection=stall.projection,
+                    position=stall.position) from None
+            if reached:
                 self._reached = wanted
             else:
                 log.warning("projections did not reach %s in time", wanted)
