@@ -28,6 +28,8 @@ FIGURES = [
     ("8", "scale_out", "2 API + 2 worker processes vs 1 + 1"),
     ("9", "memory", "peak RSS of serve and of a projection rebuild"),
     ("W", "webhook_delivery", "webhook deliveries vs raw POSTs"),
+    ("10", "log_ceiling", "group-commit log ceiling at 1-64 callers vs raw INSERT"),
+    ("11", "soak", "soak under mixed load: mutations/s over time, server RSS"),
     ("B", "batch_upload", "batch upload vs raw postTask; aggregation of 10k x 3"),
 ]
 

@@ -1,8 +1,9 @@
 """Figure 3: ``claimTask`` over HTTP at 16 clients vs the same commands in-process.
 
 Subject: 16 worker clients, each with its own WORKER key, sending ``claimTask`` for fresh
-tasks to ``bench.server`` (auth, GraphQL, the command, then read-your-writes: the answer
-waits until the projections have applied the claim).
+tasks to ``bench.server`` (auth, GraphQL, the command; the payload ``claim { id status }``
+comes from the saved task, so the answer does not wait for the projections: it carries
+the log position instead, for a later read to wait on).
 Baseline: ``Marketplace.claim_task`` for as many fresh tasks from 16 threads in this
 process, on the same database. Interleaved rounds; ratio = HTTP claims/s / in-process.
 """

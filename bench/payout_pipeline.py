@@ -8,20 +8,30 @@ Baseline: the same number of transfers created straight through the Stripe SDK a
 the same emulator, from 8 threads (no database, no broker): the ceiling the pipeline adds
 its cost on top of. Rounds are interleaved (raw, pipeline, raw, ...) in one run; printed:
 medians, ranges and the ratio pipeline / raw.
+
+The emulator runs in its own process (``python -m taskmarket.stripe_emulator``), as
+Stripe is another machine: in this process it shared the GIL with the workers and the
+raw clients. When redis-server is installed, the pipeline is measured again with the
+Redis broker (the raw baseline is the same), and once more with the emulator in a thread
+of this process, for reference.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
 
+import httpx
+
 sys.path.insert(0, str(Path(__file__).parent))
-from infra import embedded_postgres  # noqa: E402
+from infra import RedisMissing, embedded_postgres, free_port, redis_server  # noqa: E402
 
 from taskmarket.bootstrap import build_marketplace  # noqa: E402
 from eventsourcing.utils import get_topic  # noqa: E402
@@ -68,12 +78,48 @@ def accepted_payouts(app, account: str, count: int) -> list:
     return payouts
 
 
-def pipeline_rate(pg, emulator, account: str, count: int) -> float:
+class EmulatorProcess:
+    """The Stripe emulator in a child process; ``url`` as the in-process one has."""
+
+    def __init__(self) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "taskmarket.stripe_emulator", "--port", str(port),
+             "--log-level", "warning"], stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{self.url}/_emulator/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the Stripe emulator did not start")
+            time.sleep(0.1)
+
+    def onboarded_account(self) -> str:
+        client = StripeGateway.connect(None, self.url).client
+        account = client.v1.accounts.create({"type": "express"}).id
+        httpx.post(f"{self.url}/_emulator/accounts/{account}/onboard").raise_for_status()
+        return account
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def pipeline_rate(pg, emulator, account: str, count: int,
+                  redis_url: str | None = None) -> float:
     with pg.database("payouts") as database:
         app = build_marketplace(database)
         payouts = accepted_payouts(app, account, count)
-        broker = build_broker(database, os.environ.get("REDIS_URL"))
-        if os.environ.get("REDIS_URL"):
+        broker = build_broker(database, redis_url)
+        if redis_url:
             broker.flush_all()
         gateway = StripeGateway.connect(None, emulator.url)
         started = time.perf_counter()
@@ -102,28 +148,52 @@ def spread(values: list[float]) -> dict:
             "min": round(min(values), 1), "max": round(max(values), 1)}
 
 
+def measure(pg, emulator, account: str, count: int, redis_url: str | None,
+            label: str) -> list[dict]:
+    """Interleaved rounds of raw transfers and the pipeline against ``emulator``."""
+    raw, piped, ratios = [], [], []
+    for n in range(ROUNDS):
+        raw.append(raw_rate(emulator, account, count, f"{label}-r{n}"))
+        piped.append(pipeline_rate(pg, emulator, account, count, redis_url))
+        ratios.append(piped[-1] / raw[-1])
+    broker = "redis" if redis_url else "postgres"
+    return [
+        {"name": f"raw emulator transfers/s (SDK, 8 threads; {label})", "payouts": count,
+         **spread(raw)},
+        {"name": f"pipeline payouts/s ({broker} broker, 8 worker threads; {label})",
+         "payouts": count, **spread(piped)},
+        {"name": f"pipeline / raw ({broker} broker; {label})",
+         "ratio": round(statistics.median(ratios), 3),
+         "ratio_range": f"{min(ratios):.2f}-{max(ratios):.2f}"},
+    ]
+
+
 def run(quick: bool = False, postgres=None) -> list[dict]:
     """The figure; ``postgres`` is the harness's server when ``python -m bench`` runs it."""
     count = 100 if quick else 400
-    raw, piped = [], []
-    with nullcontext(postgres) if postgres else embedded_postgres() as pg:
-        emulator = start_emulator()
-        try:
-            account = emulator.stripe_client().v1.accounts.create({"type": "express"}).id
-            emulator.state.store.complete_onboarding(account)
-            for n in range(ROUNDS):
-                raw.append(raw_rate(emulator, account, count, f"r{n}"))
-                piped.append(pipeline_rate(pg, emulator, account, count))
-        finally:
-            emulator.stop()
-    broker = "redis" if os.environ.get("REDIS_URL") else "postgres"
-    ratio = statistics.median(piped) / statistics.median(raw)
-    return [
-        {"name": "raw emulator transfers/s (SDK, 8 threads)", "payouts": count, **spread(raw)},
-        {"name": f"pipeline payouts/s ({broker} broker, 8 worker threads)", "payouts": count,
-         **spread(piped)},
-        {"name": "pipeline / raw", "ratio": round(ratio, 3)},
-    ]
+    rows: list[dict] = []
+    with contextlib.ExitStack() as stack:
+        pg = stack.enter_context(nullcontext(postgres) if postgres else embedded_postgres())
+        emulator = EmulatorProcess()
+        stack.callback(emulator.stop)
+        account = emulator.onboarded_account()
+        rows += measure(pg, emulator, account, count, os.environ.get("REDIS_URL"),
+                        "emulator in its own process")
+        if not os.environ.get("REDIS_URL"):
+            try:
+                redis_url = stack.enter_context(redis_server())
+            except RedisMissing:
+                redis_url = None
+            if redis_url:
+                rows += measure(pg, emulator, account, count, redis_url,
+                                "emulator in its own process")
+        in_thread = start_emulator()
+        stack.callback(in_thread.stop)
+        local = in_thread.stripe_client().v1.accounts.create({"type": "express"}).id
+        in_thread.state.store.complete_onboarding(local)
+        rows += measure(pg, in_thread, local, count, os.environ.get("REDIS_URL"),
+                        "emulator in a thread of this process, as before")
+    return rows
 
 
 if __name__ == "__main__":

@@ -45,6 +45,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 # the projections, to log them with its request id) puts a list here before the command.
 recorded_positions: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
     "recorded_positions", default=None)
+# Likewise for the aggregates a command saved (their state after the save), so a caller
+# can answer from what was written instead of waiting for a read model.
+saved_aggregates: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
+    "saved_aggregates", default=None)
 
 
 def retry_on_conflict(method: F) -> F:
@@ -79,6 +83,13 @@ class Marketplace(BatchCommands, Application[UUID]):
         # (worker skills, skill filter) -> task ids in preference order; see claim_next_task.
         self.task_candidates = task_candidates
 
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        recordings = super().save(*objs, **kwargs)
+        sink = saved_aggregates.get()
+        if sink is not None:
+            sink.extend(obj for obj in objs if obj is not None)
+        return recordings
+
     def _notify(self, recordings: list[Any]) -> None:
         super()._notify(recordings)
         sink = recorded_positions.get()
@@ -87,6 +98,11 @@ class Marketplace(BatchCommands, Application[UUID]):
 
     # --- loading --------------------------------------------------------------------
     def _load(self, kind: type, aggregate_id: UUID, field: str) -> Any:
+        if (self.snapshots is not None and kind not in self.snapshotting_intervals
+                and self._replays_in_one_query()):
+            # Short-lived kinds (workers, keys, payouts, endpoints) are never snapshotted:
+            # replay them without asking the snapshot table first.
+            return self._load_many((kind, aggregate_id, field))[0]
         try:
             aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
@@ -98,13 +114,14 @@ class Marketplace(BatchCommands, Application[UUID]):
     def _load_many(self, *wanted: tuple[type, UUID, str]) -> list[Any]:
         """Like ``_load`` for each (kind, id, field), in one event-store round trip.
 
-        Only with no snapshots and no aggregate cache (the repository's own paths handle
-        those) and a recorder that can select several aggregates at once; otherwise one
-        load each. Errors come in the order asked, as with successive ``_load`` calls.
+        Replays every event (never a snapshot: replaying is always right, and the kinds
+        loaded together here are short). Only with no aggregate cache and a recorder that
+        can select several aggregates at once; otherwise one load each. Errors come in the
+        order asked, as with successive ``_load`` calls.
         """
-        select_many = getattr(self.recorder, "select_events_of", None)
-        if select_many is None or self.snapshots is not None or self.repository.cache:
+        if not self._replays_in_one_query():
             return [self._load(kind, aggregate_id, field) for kind, aggregate_id, field in wanted]
+        select_many = self.recorder.select_events_of
         stored_by_id: dict[UUID, list[Any]] = {}
         for stored in select_many([aggregate_id for _, aggregate_id, _ in wanted]):
             stored_by_id.setdefault(stored.originator_id, []).append(stored)
@@ -119,6 +136,10 @@ class Marketplace(BatchCommands, Application[UUID]):
                 raise DomainError("NOT_FOUND", f"no such {kind.__name__.lower()}", [field])
             loaded.append(aggregate)
         return loaded
+
+    def _replays_in_one_query(self) -> bool:
+        return (callable(getattr(self.recorder, "select_events_of", None))
+                and not self.repository.cache)
 
     def get_requester(self, requester_id: UUID) -> Requester:
         return self._load(Requester, requester_id, "requesterId")
@@ -243,6 +264,7 @@ class Marketplace(BatchCommands, Application[UUID]):
     @retry_on_conflict
     def release_claim(self, task_id: UUID, claim_id: UUID, worker_id: UUID) -> None:
         task = self.get_task(task_id)
+        self._check_closed_claim(task, claim_id, worker_id)
         refund = task.release(claim_id, worker_id, self.clock())
         self._save_with_refund(task, refund)
 
@@ -259,6 +281,7 @@ class Marketplace(BatchCommands, Application[UUID]):
     @retry_on_conflict
     def submit_work(self, task_id: UUID, claim_id: UUID, worker_id: UUID, result: Any) -> UUID:
         task = self.get_task(task_id)
+        self._check_closed_claim(task, claim_id, worker_id)
         submission_id = task.submit(claim_id, worker_id, result, self.clock())
         if task.batch_id is not None:
             self._submit_batch_answer(task, submission_id)
@@ -273,9 +296,10 @@ class Marketplace(BatchCommands, Application[UUID]):
         """Record a review; returns the payout an ACCEPT requested."""
         decision = ReviewDecision.parse(decision)
         task = self.get_task(task_id)
+        pending = task.submissions.get(submission_id)  # the task lets go of it once reviewed
         refund = task.review(submission_id, requester_id, decision, feedback, self.clock())
         if decision == ReviewDecision.ACCEPT:
-            return self._pay_for(task, submission_id)
+            return self._pay_for(task, pending)
         self._save_with_refund(task, refund)
         return None
 
@@ -283,9 +307,10 @@ class Marketplace(BatchCommands, Application[UUID]):
     def auto_approve(self, task_id: UUID, submission_id: UUID) -> UUID | None:
         """Accept work left unreviewed past the task's delay; the payout id, or None."""
         task = self.get_task(task_id)
+        pending = task.submissions.get(submission_id)
         if not task.auto_approve(submission_id, self.clock()):
             return None
-        return self._pay_for(task, submission_id)
+        return self._pay_for(task, pending)
 
     @retry_on_conflict
     def cancel_task(self, task_id: UUID, requester_id: UUID) -> int:
@@ -302,8 +327,10 @@ class Marketplace(BatchCommands, Application[UUID]):
         requester.release(task.id, task.reward.amount * slots, slots)
         self.save(task, requester, *also)
 
-    def _pay_for(self, task: Task, submission_id: UUID, *also: Any) -> UUID:
-        submission = task.submissions[submission_id]
+    def _pay_for(self, task: Task, submission: Any, *also: Any) -> UUID:
+        """Pay for accepted work: ``submission`` as the task held it before the review
+        (a task lets go of reviewed work)."""
+        submission_id = submission.id
         requester = self.get_requester(task.requester_id)
         payout = Payout(
             payout_id=payout_id_for_submission(submission_id), worker_id=submission.worker_id,
@@ -325,13 +352,41 @@ class Marketplace(BatchCommands, Application[UUID]):
         money = Money.of(amount, currency)
         reason = bonus_reason(reason)
         task = self.get_task(task_id)
-        submission = task.submissions.get(submission_id)
-        if task.requester_id != requester_id or submission is None:
+        worker_id = self._worker_of_submission(task, submission_id)
+        if task.requester_id != requester_id or worker_id is None:
             raise DomainError("NOT_FOUND", "no such submission of your tasks",
                               ["submissionId"])
-        return self.pay_bonus(requester_id, submission.worker_id, money.amount,
+        return self.pay_bonus(requester_id, worker_id, money.amount,
                               money.currency, idempotency_key, reason=reason,
                               task_id=task.id, submission_id=submission_id)
+
+    def _check_closed_claim(self, task: Task, claim_id: UUID, worker_id: UUID) -> None:
+        """A task keeps only its open claims; for a closed one, whose it was comes from the
+        task's events, so another worker still hears FORBIDDEN before any status."""
+        if claim_id in task.claims or task.claim_status(claim_id) is None:
+            return  # the task's own rules decide (NOT_FOUND for a claim it never had)
+        claimant = self._claimant(task, claim_id)
+        if claimant != worker_id:
+            raise DomainError("FORBIDDEN", "this is not your claim", ["claimId"])
+
+    def _claimant(self, task: Task, claim_id: UUID) -> UUID | None:
+        for event in self.events.get(task.id):
+            if isinstance(event, Task.Claimed) and event.claim_id == claim_id:
+                return event.worker_id
+        return None
+
+    def _worker_of_submission(self, task: Task, submission_id: UUID) -> UUID | None:
+        """Who submitted a task's work, reviewed or not. A task keeps only the work under
+        review; older work is found in the task's events (a bonus is rare)."""
+        pending = task.submissions.get(submission_id)
+        if pending is not None:
+            return pending.worker_id
+        if task.submission_status(submission_id) is None:
+            return None
+        for event in self.events.get(task.id):
+            if isinstance(event, Task.WorkSubmitted) and event.submission_id == submission_id:
+                return event.worker_id
+        return None
 
     @retry_on_conflict
     def pay_bonus(self, requester_id: UUID, worker_id: UUID, amount: int, currency: str,
@@ -421,20 +476,18 @@ class Marketplace(BatchCommands, Application[UUID]):
         if not secret:
             return None
         try:
-            key = self.repository.get(api_key_id(hash_secret(secret)))
-        except AggregateNotFoundError:
+            key = self._load(ApiKey, api_key_id(hash_secret(secret)), "apiKey")
+        except DomainError:
             return None
-        if not isinstance(key, ApiKey) or key.revoked:
-            return None
-        return key
+        return None if key.revoked else key
 
     def key_is_live(self, key_id: UUID) -> bool:
         """Whether an API key exists and was not revoked (long-lived sessions re-check)."""
         try:
-            key = self.repository.get(key_id)
-        except AggregateNotFoundError:
+            key = self._load(ApiKey, key_id, "apiKeyId")
+        except DomainError:
             return False
-        return isinstance(key, ApiKey) and not key.revoked
+        return not key.revoked
 
     # --- webhooks -------------------------------------------------------------------
     # Set by bootstrap: stores signing secrets outside the event log (domain/webhook.py).

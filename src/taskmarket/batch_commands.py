@@ -247,7 +247,7 @@ class BatchCommands:
         if correct:
             task.review(submission_id, task.requester_id, ReviewDecision.ACCEPT, None,
                         self.clock())
-            self._pay_for(task, submission_id, record)
+            self._pay_for(task, submission, record)
             return
         refund = task.review(submission_id, task.requester_id, ReviewDecision.REJECT,
                              WRONG_GOLD_FEEDBACK, self.clock())

@@ -21,8 +21,9 @@ POOL = {
 # Concurrent saves share one locked transaction: gap-free log, ~N saves per lock (see module).
 EVENT_STORE = {
     "APPLICATION_RECORDER_TOPIC": "taskmarket.persistence.recorder:GroupCommitRecorder",
-    # Off by default: a snapshot store costs every load one more query (see BENCHMARKS.md).
-    "IS_SNAPSHOTTING_ENABLED": "n",
+    # Tasks and requesters (the long-lived kinds) load from a snapshot + the tail; other
+    # kinds and a claim's worker + task replay in one query (Marketplace._load).
+    "IS_SNAPSHOTTING_ENABLED": "y",
 }
 
 

@@ -175,6 +175,10 @@ class SourceIndex:
                     message = _message_of(node)
                     if message and message not in self.messages.setdefault(code, []):
                         self.messages[code].append(message)
+        # A command's writes are waited for later, by the payload's first read of a read
+        # model (graphql/consistency.py: Context.wrote, then ReadsAfter.wait): what that
+        # wait raises reaches every mutation that ran a command.
+        self.calls.setdefault("wrote", set()).add("wait")
 
     def _index(self, function: ast.AST) -> None:
         name = function.name  # type: ignore[attr-defined]

@@ -41,7 +41,9 @@ def create_app(database: Database, marketplace: Marketplace, reads=None) -> Star
     middleware = [
         Middleware(RequestIdMiddleware),
         Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
-                   allow_headers=["authorization", "content-type", "x-request-id"]),
+                   allow_headers=["authorization", "content-type", "x-request-id",
+                                  "x-taskmarket-after-position"],
+                   expose_headers=["x-taskmarket-position"]),
         Middleware(BodySizeLimit),
     ]
     app = Starlette(middleware=middleware, routes=[

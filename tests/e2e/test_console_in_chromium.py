@@ -353,6 +353,10 @@ def test_a_requester_reviews_from_its_queue_and_sees_only_its_own(console, brows
     item.get_by_label("Feedback to the worker").fill("Please include the stop signs too")
     item.get_by_role("button", name="Request revision").click()
     item.get_by_role("status").get_by_text("Submission is now REVISION_REQUESTED.").wait_for()
+    # Refreshed at once, the queue reads after that write (read-your-writes): it is gone.
+    page.get_by_role("button", name="Refresh").click()
+    page.get_by_role("article", name="Submission for Check the translations").wait_for()
+    assert item.count() == 0
     seen = console.api.data(console.acme.key, SUBMISSION, {"id": console.queued_submission})
     assert seen["node"] == {"status": "REVISION_REQUESTED",
                             "feedback": "Please include the stop signs too"}

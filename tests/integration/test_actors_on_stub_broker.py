@@ -58,5 +58,5 @@ def test_an_expiry_message_that_arrives_early_comes_back_when_the_lease_is_due(s
     actors.expire_claim.send(str(task), str(claim))
     broker.join(actors.expire_claim.queue_name, fail_fast=True)  # includes delayed ones
 
-    assert app.get_task(task).claims[claim].status == ClaimStatus.EXPIRED
+    assert app.get_task(task).claim_status(claim) == ClaimStatus.EXPIRED
     assert app.get_task(task).open_slots == 1

@@ -23,8 +23,17 @@ def claim_error(app, task, worker) -> tuple[str, list[str] | None]:
 
 
 def test_claims_run_on_the_one_query_path(app):
+    """Snapshots are on (for tasks and requesters) but a claim's loads never use them."""
     assert callable(getattr(app.recorder, "select_events_of", None))
-    assert app.snapshots is None and not app.repository.cache
+    assert not app.repository.cache
+    requester, task = posted_task(app)
+    worker = app.register_worker("ada")
+    asked: list[object] = []
+    select = app.recorder.select_events_of
+    app.recorder.select_events_of = lambda ids: asked.append(list(ids)) or select(ids)
+    app.snapshots.get = lambda *args, **kwargs: pytest.fail("a claim read a snapshot")
+    app.claim_task(task, worker)
+    assert asked == [[worker, task]]
 
 
 def test_a_missing_worker_or_task_is_named_worker_first(app):

@@ -71,7 +71,7 @@ def test_8_workers_racing_for_8_slots_all_get_one(app):
 
     assert not [o for o in outcomes if isinstance(o, DomainError)]
     assert conflicts, "the threads never collided, so the retry went untested"
-    claims = app.get_task(task).claims
+    claims = app.get_task(task).claims  # the active ones: all of them here
     assert set(outcomes) == set(claims)
     assert sorted(str(c.worker_id) for c in claims.values()) == sorted(map(str, workers))
 

@@ -76,7 +76,7 @@ def test_a_golden_log_loads_every_aggregate_and_rebuilds_every_projection(databa
     rows = read_rows(path)
     expected = json.loads(path.with_suffix(".facts.json").read_text())
     snapshotting = build_marketplace(database, IS_SNAPSHOTTING_ENABLED="y")
-    replaying = build_marketplace(database)
+    replaying = build_marketplace(database, IS_SNAPSHOTTING_ENABLED="n")
     reads = ReadModels.from_database(database)
     try:
         insert_rows(database, snapshotting, rows)

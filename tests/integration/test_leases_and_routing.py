@@ -25,10 +25,10 @@ def test_a_lease_expires_without_traffic_and_its_slot_reopens(database, emulator
         task = post(app, requester, claim_timeout_seconds=1)
         late, next_worker = app.register_worker("Late"), app.register_worker("Next")
         claim = app.claim_task(task, late)
-        assert app.get_task(task).claims[claim].status == ClaimStatus.ACTIVE
+        assert app.get_task(task).claim_status(claim) == ClaimStatus.ACTIVE
 
         clock.advance(2)  # past the lease; nobody touches the task
-        wait_until(lambda: app.get_task(task).claims[claim].status == ClaimStatus.EXPIRED,
+        wait_until(lambda: app.get_task(task).claim_status(claim) == ClaimStatus.EXPIRED,
                    timeout=PATIENCE, message="the lease expired")
 
         assert app.get_task(task).open_slots == 1
@@ -51,7 +51,7 @@ def test_a_lease_renewed_by_a_revision_request_expires_again_on_its_new_time(
         assert renewed.expires_at > clock()
 
         clock.advance(2)
-        wait_until(lambda: app.get_task(task).claims[claim].status == ClaimStatus.EXPIRED,
+        wait_until(lambda: app.get_task(task).claim_status(claim) == ClaimStatus.EXPIRED,
                    timeout=PATIENCE, message="the renewed lease expired")
         assert app.get_task(task).open_slots == 1
 
@@ -63,7 +63,7 @@ def test_a_lease_expires_through_the_redis_broker_too(database, emulator, redis_
         task = post(app, requester, claim_timeout_seconds=1)
         claim = app.claim_task(task, app.register_worker("Late"))
         clock.advance(2)
-        wait_until(lambda: app.get_task(task).claims[claim].status == ClaimStatus.EXPIRED,
+        wait_until(lambda: app.get_task(task).claim_status(claim) == ClaimStatus.EXPIRED,
                    timeout=PATIENCE, message="the lease expired")
 
 
@@ -79,7 +79,7 @@ def test_unreviewed_work_is_auto_approved_after_the_delay_and_paid(database, emu
         assert app.auto_approve(task, submission) is None
 
         clock.advance(2)
-        wait_until(lambda: app.get_task(task).submissions[submission].status
+        wait_until(lambda: app.get_task(task).submission_status(submission)
                    == SubmissionStatus.ACCEPTED, timeout=PATIENCE, message="auto-approved")
         wait_until(lambda: [t["amount"] for t in emulator.state.transfers()] == [250],
                    timeout=PATIENCE, message="the approved work is paid")
@@ -102,7 +102,7 @@ def test_a_reviewed_submission_is_not_auto_approved(database, emulator):
                    message="the dispatcher read the rejection")
         assert _auto_approval_done(database, submission)
         assert app.auto_approve(task, submission) is None  # what a late message would do
-        assert app.get_task(task).submissions[submission].status == SubmissionStatus.REJECTED
+        assert app.get_task(task).submission_status(submission) == SubmissionStatus.REJECTED
 
 
 def _dispatched_up_to(database, position: int) -> bool:

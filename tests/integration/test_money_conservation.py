@@ -50,6 +50,7 @@ def marketplace_machine(app, clock):
             self.workers = [app.register_worker(f"worker {n}", SKILLS[:n]) for n in range(4)]
             self.tasks = []  # (task id, requester id), batch items included
             self.batches = []  # (batch id, requester id)
+            self.reviewed = []  # (task id, requester id, submission id)
             self.deposited = {r: 0 for r in self.requesters}
             self.paid_out = {r: 0 for r in self.requesters}
             self.deposits = 0
@@ -157,7 +158,7 @@ def marketplace_machine(app, clock):
         def count_gold_payout(self, task_id, submission_id):
             """A batch's gold item is reviewed as it is submitted: a right answer is paid."""
             task = app.get_task(task_id)
-            if task.submissions[submission_id].status == SubmissionStatus.ACCEPTED:
+            if task.submission_status(submission_id) == SubmissionStatus.ACCEPTED:
                 self.paid_out[task.requester_id] += task.reward.amount
 
         # --- batches ----------------------------------------------------------------
@@ -224,16 +225,20 @@ def marketplace_machine(app, clock):
               decision=st.sampled_from(["ACCEPT", "REJECT", "REQUEST_REVISION"]))
         def review(self, index, decision):
             """Mostly work awaiting review; sometimes work that was reviewed already."""
-            found = [(task_id, requester, submission) for task_id, requester in self.tasks
-                     for submission in app.get_task(task_id).submissions.values()]
-            waiting = [f for f in found if f[2].status == SubmissionStatus.PENDING_REVIEW]
-            found = waiting if waiting and index < 16 else found
+            # A task holds only the work under review; what was reviewed is remembered here.
+            waiting = [(task_id, requester, submission.id) for task_id, requester in self.tasks
+                       for submission in app.get_task(task_id).submissions.values()]
+            found = waiting if waiting and index < 16 else waiting + self.reviewed
             if not found:
                 return
-            task_id, requester, submission = found[index % len(found)]
-            outcome = self.attempt(app.review_submission, task_id, submission.id, requester,
+            task_id, requester, submission_id = found[index % len(found)]
+            status = app.get_task(task_id).submission_status(submission_id)
+            outcome = self.attempt(app.review_submission, task_id, submission_id, requester,
                                    decision)
-            if submission.status != SubmissionStatus.PENDING_REVIEW:
+            if status == SubmissionStatus.PENDING_REVIEW and not isinstance(
+                    outcome, DomainError):
+                self.reviewed.append((task_id, requester, submission_id))
+            if status != SubmissionStatus.PENDING_REVIEW:
                 assert outcome.code == "ALREADY_REVIEWED"
             elif decision == "ACCEPT":
                 payout = app.get_payout(outcome)

@@ -15,7 +15,7 @@ def state(aggregate) -> dict:
 
 def test_a_task_snapshotted_every_hundred_events_loads_equal_to_its_replay(database):
     snapshotting = build_marketplace(database, IS_SNAPSHOTTING_ENABLED="y")
-    replaying = build_marketplace(database)
+    replaying = build_marketplace(database, IS_SNAPSHOTTING_ENABLED="n")
     try:
         requester = snapshotting.create_requester("Acme")
         snapshotting.deposit_funds(requester, 10_000, "USD", "wire-1")

@@ -97,7 +97,7 @@ def test_a_late_submission_is_refused_even_before_any_expiry_is_recorded():
     claim = task.claim(ada, [], T0)
     deadline = T0 + timedelta(seconds=600)
     assert code_of(task.submit, claim, ada, {"x": 1}, deadline) == "LEASE_EXPIRED"
-    assert task.claims[claim].status == ClaimStatus.ACTIVE  # no expiry event was needed
+    assert task.claim_status(claim) == ClaimStatus.ACTIVE  # no expiry event was needed
     assert task.submit(claim, ada, {"x": 1}, deadline - timedelta(microseconds=1))
 
 
@@ -109,7 +109,7 @@ def test_expiring_a_lease_before_it_runs_out_changes_nothing():
     assert task.expire(claim, T0 + timedelta(seconds=599)) is None
     assert task.version == version
     assert task.expire(claim, T0 + timedelta(seconds=600)) == 0
-    assert task.claims[claim].status == ClaimStatus.EXPIRED
+    assert task.claim_status(claim) == ClaimStatus.EXPIRED
     assert task.open_slots == 1
     assert task.expire(claim, T0 + timedelta(seconds=601)) is None  # already expired
 
@@ -138,7 +138,7 @@ def test_only_the_tasks_requester_reviews():
     task, _, _, submission = submitted_task()
     assert code_of(task.review, submission, uuid4(), ReviewDecision.ACCEPT, None,
                    T0) == "FORBIDDEN"
-    assert task.submissions[submission].status == SubmissionStatus.PENDING_REVIEW
+    assert task.submission_status(submission) == SubmissionStatus.PENDING_REVIEW
 
 
 def test_a_submission_is_reviewed_once():
@@ -161,8 +161,8 @@ def test_a_revision_gives_the_same_worker_a_fresh_lease():
     task, ada, claim, submission = submitted_task()
     later = T0 + timedelta(seconds=500)
     task.review(submission, REQUESTER, ReviewDecision.REQUEST_REVISION, "tighter", later)
-    assert task.submissions[submission].status == SubmissionStatus.REVISION_REQUESTED
-    assert task.claims[claim].status == ClaimStatus.ACTIVE
+    assert task.submission_status(submission) == SubmissionStatus.REVISION_REQUESTED
+    assert task.claim_status(claim) == ClaimStatus.ACTIVE
     assert task.claims[claim].expires_at == later + timedelta(seconds=600)
     assert code_of(task.claim, uuid4(), [], later) == "NO_OPEN_SLOTS"
     # past the first lease, inside the fresh one
@@ -251,7 +251,7 @@ def test_a_bad_task_spec_is_refused(change, field):
 def test_a_review_decision_must_be_one_of_the_three():
     task, _, _, submission = submitted_task()
     assert code_of(task.review, submission, REQUESTER, "MAYBE", None, T0) == "INVALID_INPUT"
-    assert task.submissions[submission].status == SubmissionStatus.PENDING_REVIEW
+    assert task.submission_status(submission) == SubmissionStatus.PENDING_REVIEW
 
 
 def test_a_submission_must_be_json():
@@ -260,7 +260,7 @@ def test_a_submission_must_be_json():
     claim = task.claim(ada, [], T0)
     assert code_of(task.submit, claim, ada, None, T0) == "INVALID_INPUT"
     assert code_of(task.submit, claim, ada, {"when": object()}, T0) == "INVALID_INPUT"
-    assert task.claims[claim].status == ClaimStatus.ACTIVE
+    assert task.claim_status(claim) == ClaimStatus.ACTIVE
 
 
 def test_a_task_rebuilt_from_its_events_equals_the_original():
@@ -277,6 +277,59 @@ def test_a_task_rebuilt_from_its_events_equals_the_original():
         rebuilt = domain_event.mutate(rebuilt)
     assert vars(rebuilt) == vars(task)
     assert rebuilt.status == TaskStatus.CANCELLED
+
+
+def test_a_task_keeps_only_its_open_claims_and_the_work_under_review():
+    task = post(assignments=3)
+    ada, bo, cy = uuid4(), uuid4(), uuid4()
+    released = [task.claim(ada, [], T0) for _ in range(1)]
+    task.release(released[0], ada)
+    for _ in range(200):  # a long history of claims given back
+        task.release(task.claim(bo, [], T0), bo)
+    expired = task.claim(cy, [], T0)
+    task.expire(expired, T0 + timedelta(seconds=600))
+    accepted = task.claim(ada, [], T0)
+    accepted_work = task.submit(accepted, ada, {"box": 1}, T0)
+    task.review(accepted_work, REQUESTER, ReviewDecision.ACCEPT, None, T0)
+    waiting = task.claim(bo, [], T0)
+    waiting_work = task.submit(waiting, bo, {"box": 2}, T0)
+    active = task.claim(cy, [], T0)
+
+    # What the rules need, not the 205 claims it ever had.
+    assert set(task.claims) == {waiting, active}
+    assert set(task.submissions) == {waiting_work}
+    assert (task.accepted, task.open_slots, len(task.claim_marks)) == (1, 0, 205)
+    # Every claim ever made is still answered for, as before.
+    assert task.claim_status(released[0]) == ClaimStatus.RELEASED
+    assert task.claim_status(expired) == ClaimStatus.EXPIRED
+    assert task.claim_status(accepted) == ClaimStatus.SUBMITTED
+    assert task.submission_status(accepted_work) == SubmissionStatus.ACCEPTED
+    assert task.claim_status(uuid4()) is None
+    assert code_of(task.release, released[0], ada) == "CLAIM_NOT_ACTIVE"
+    assert code_of(task.submit, expired, cy, {"late": 1}, T0) == "LEASE_EXPIRED"
+    assert code_of(task.submit, accepted, ada, {"again": 1}, T0) == "CLAIM_NOT_ACTIVE"
+    assert code_of(task.review, accepted_work, REQUESTER, ReviewDecision.REJECT, None,
+                   T0) == "ALREADY_REVIEWED"
+    assert code_of(task.release, uuid4(), ada) == "NOT_FOUND"
+    assert task.expire(released[0], T0 + timedelta(days=1)) is None
+    # An accepted worker may not take another slot; ids keep counting.
+    assert code_of(task.claim, ada, [], T0) == "ALREADY_CLAIMED"
+    task.review(waiting_work, REQUESTER, ReviewDecision.REJECT, None, T0)
+    assert set(task.claims) == {active}
+    assert task.claim(bo, [], T0) not in (released[0], expired, accepted, waiting, active)
+
+
+def test_a_snapshot_of_a_long_task_holds_only_its_open_state():
+    task = post(assignments=2)
+    worker = uuid4()
+    for _ in range(500):
+        task.release(task.claim(worker, [], T0), worker)
+    keep = task.claim(worker, [], T0)
+    snapshot = Task.Snapshot.take(task)
+    loaded = snapshot.mutate(None)
+    assert vars(loaded) == {**vars(task), "_pending_events": []}
+    assert set(loaded.claims) == {keep}
+    assert len(str(snapshot.state)) < 2_000  # 501 claims in, one kept
 
 
 @pytest.mark.parametrize("reward, slots", [(10**10, 1), (2_000_000_000, 2), (3_000_000, 1000)])

@@ -72,6 +72,7 @@ class Claim:
     status: ClaimStatus
     claimed_at: datetime
     expires_at: datetime
+    number: int = 0  # the n of ids.claim_id(task, n); 0 in snapshots before Task v2
 
 
 @dataclass
@@ -83,6 +84,7 @@ class Submission:
     status: SubmissionStatus
     submitted_at: datetime
     feedback: str | None = None
+    number: int = 0  # the n of ids.submission_id(task, n); 0 before Task v2
 
 
 def check_lease(claim: Claim, now: datetime | None) -> None:
@@ -161,15 +163,60 @@ def auto_approval_due_at(submitted_at: datetime, after_seconds: int | None) -> d
     return submitted_at + timedelta(seconds=after_seconds)
 
 
+# One letter per claim or submission a task ever had, in the order they were made: what
+# a closed one ended as, so a late command on it gets the same refusal as before.
+CLAIM_MARKS = {ClaimStatus.ACTIVE: "A", ClaimStatus.SUBMITTED: "S",
+               ClaimStatus.RELEASED: "R", ClaimStatus.EXPIRED: "E"}
+SUBMISSION_MARKS = {SubmissionStatus.PENDING_REVIEW: "P", SubmissionStatus.ACCEPTED: "A",
+                    SubmissionStatus.REJECTED: "R",
+                    SubmissionStatus.REVISION_REQUESTED: "V"}
+CLAIM_OF_MARK = {mark: status for status, mark in CLAIM_MARKS.items()}
+SUBMISSION_OF_MARK = {mark: status for status, mark in SUBMISSION_MARKS.items()}
+
+
+def _marked(marks: str, number: int, mark: str) -> str:
+    return marks[:number - 1] + mark + marks[number:]
+
+
 class Task(Aggregate):
+    """State (version 3) keeps what the rules need, not the task's whole history:
+    ``claims`` holds the ACTIVE claims and the SUBMITTED ones whose work waits for review,
+    ``submissions`` the work waiting for review; closed ones leave only a letter in
+    ``claim_marks`` / ``submission_marks`` (how they ended), and accepted work a count
+    and its worker. The history is in the log and the read models. Older snapshots
+    (every claim and submission kept) load through ``upcast_v1_v2`` and ``upcast_v2_v3``."""
+
     Snapshot = StateSnapshot  # claims and submissions are keyed by UUID
-    # v2: tasks can be items of a batch (``batch_id``). Snapshots keep their version; the
-    # library runs ``upcast_vN_vN+1`` on older ones as it loads them.
-    class_version = 2
+    # v2: tasks can be items of a batch (``batch_id``). v3: the state keeps what the rules
+    # need (see the class docstring). Snapshots keep their version; the library runs
+    # ``upcast_vN_vN+1`` on older ones as it loads them.
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict) -> None:
         state.setdefault("batch_id", None)
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        claims = state["claims"]
+        submissions = state["submissions"]
+        for number, claim in enumerate(claims.values(), start=1):
+            claim.number = number
+        for number, submission in enumerate(submissions.values(), start=1):
+            submission.number = number
+        pending = {s.claim_id for s in submissions.values()
+                   if s.status == SubmissionStatus.PENDING_REVIEW}
+        accepted = [s for s in submissions.values() if s.status == SubmissionStatus.ACCEPTED]
+        state["claim_marks"] = "".join(CLAIM_MARKS[c.status] for c in claims.values())
+        state["submission_marks"] = "".join(
+            SUBMISSION_MARKS[s.status] for s in submissions.values())
+        state["claims"] = {claim_id: claim for claim_id, claim in claims.items()
+                           if claim.status == ClaimStatus.ACTIVE
+                           or (claim.status == ClaimStatus.SUBMITTED and claim_id in pending)}
+        state["submissions"] = {submission_id: s for submission_id, s in submissions.items()
+                                if s.status == SubmissionStatus.PENDING_REVIEW}
+        state["accepted_count"] = len(accepted)
+        state["accepted_workers"] = {s.worker_id for s in accepted}
 
     @staticmethod
     def create_id(task_id: UUID) -> UUID:
@@ -213,6 +260,10 @@ class Task(Aggregate):
         self.batch_id = batch_id  # the Batch this task is an item of (domain/batch.py)
         self.claims: dict[UUID, Claim] = {}
         self.submissions: dict[UUID, Submission] = {}
+        self.claim_marks = ""
+        self.submission_marks = ""
+        self.accepted_count = 0
+        self.accepted_workers: set[UUID] = set()
         self.cancelled = False
         self.refunded_slots = 0
 
@@ -225,7 +276,7 @@ class Task(Aggregate):
 
     @property
     def accepted(self) -> int:
-        return self.count_submissions(SubmissionStatus.ACCEPTED)
+        return self.accepted_count
 
     @property
     def open_slots(self) -> int:
@@ -246,16 +297,48 @@ class Task(Aggregate):
         return TaskStatus.OPEN
 
     def get_claim(self, claim_id: UUID) -> Claim:
+        """An open claim (ACTIVE, or SUBMITTED with its work under review). A closed one
+        is refused as before: LEASE_EXPIRED when it expired, else CLAIM_NOT_ACTIVE."""
         claim = self.claims.get(claim_id)
-        if claim is None:
+        if claim is not None:
+            return claim
+        status = self.claim_status(claim_id)
+        if status is None:
             raise DomainError("NOT_FOUND", "no such claim", ["claimId"])
-        return claim
+        ensure(status != ClaimStatus.EXPIRED, "LEASE_EXPIRED", "the claim's lease has expired",
+               ["claimId"])
+        raise DomainError("CLAIM_NOT_ACTIVE", f"the claim is {status.value}", ["claimId"])
 
     def get_submission(self, submission_id: UUID) -> Submission:
+        """Work waiting for review; reviewed work is ALREADY_REVIEWED."""
         submission = self.submissions.get(submission_id)
-        if submission is None:
+        if submission is not None:
+            return submission
+        status = self.submission_status(submission_id)
+        if status is None:
             raise DomainError("NOT_FOUND", "no such submission", ["submissionId"])
-        return submission
+        raise DomainError("ALREADY_REVIEWED", f"the submission is {status.value}",
+                          ["submissionId"])
+
+    def claim_status(self, claim_id: UUID) -> ClaimStatus | None:
+        """What became of any claim this task ever had (None: not one of its claims)."""
+        claim = self.claims.get(claim_id)
+        if claim is not None:
+            return claim.status
+        for number, mark in enumerate(self.claim_marks, start=1):
+            if ids.claim_id(self.id, number) == claim_id:
+                return CLAIM_OF_MARK[mark]
+        return None
+
+    def submission_status(self, submission_id: UUID) -> SubmissionStatus | None:
+        """What became of any submission this task ever had (None: not one of its)."""
+        submission = self.submissions.get(submission_id)
+        if submission is not None:
+            return submission.status
+        for number, mark in enumerate(self.submission_marks, start=1):
+            if ids.submission_id(self.id, number) == submission_id:
+                return SUBMISSION_OF_MARK[mark]
+        return None
 
     def active_claim_of(self, worker_id: UUID) -> Claim | None:
         for claim in self.claims.values():
@@ -272,13 +355,12 @@ class Task(Aggregate):
                "the worker lacks a skill this task requires", ["taskId"])
         ensure(self.active_claim_of(worker_id) is None, "ALREADY_CLAIMED",
                "the worker already holds a claim on this task", ["taskId"])
-        ensure(not any(s.worker_id == worker_id and s.status in
-                       (SubmissionStatus.PENDING_REVIEW, SubmissionStatus.ACCEPTED)
-                       for s in self.submissions.values()),
+        ensure(worker_id not in self.accepted_workers
+               and not any(s.worker_id == worker_id for s in self.submissions.values()),
                "ALREADY_CLAIMED", "the worker already submitted work for this task", ["taskId"])
         ensure(self.open_slots > 0, "NO_OPEN_SLOTS", "every slot of this task is taken",
                ["taskId"])
-        claim_id = ids.claim_id(self.id, len(self.claims) + 1)
+        claim_id = ids.claim_id(self.id, len(self.claim_marks) + 1)
         expires_at = self.lease_end(now)
         self._claimed(claim_id=claim_id, worker_id=worker_id, claimed_at=now,
                       expires_at=expires_at)
@@ -287,8 +369,19 @@ class Task(Aggregate):
     @event("Claimed")
     def _claimed(self, claim_id: UUID, worker_id: UUID, claimed_at: datetime,
                  expires_at: datetime) -> None:
+        self.claim_marks += CLAIM_MARKS[ClaimStatus.ACTIVE]
         self.claims[claim_id] = Claim(claim_id, worker_id, ClaimStatus.ACTIVE, claimed_at,
-                                      expires_at)
+                                      expires_at, len(self.claim_marks))
+
+    def _close_claim(self, claim_id: UUID, status: ClaimStatus) -> None:
+        claim = self.claims.pop(claim_id)
+        self.claim_marks = _marked(self.claim_marks, claim.number, CLAIM_MARKS[status])
+
+    def _close_submission(self, submission_id: UUID, status: SubmissionStatus) -> Submission:
+        submission = self.submissions.pop(submission_id)
+        self.submission_marks = _marked(self.submission_marks, submission.number,
+                                        SUBMISSION_MARKS[status])
+        return submission
 
     def release(self, claim_id: UUID, worker_id: UUID, now: datetime | None = None) -> int:
         """The worker gives its claim back. Returns slots to refund (cancelled task)."""
@@ -301,12 +394,16 @@ class Task(Aggregate):
 
     @event("ClaimReleased")
     def _claim_released(self, claim_id: UUID, refunded_slots: int) -> None:
-        self.claims[claim_id].status = ClaimStatus.RELEASED
+        self._close_claim(claim_id, ClaimStatus.RELEASED)
         self.refunded_slots += refunded_slots
 
     def expire(self, claim_id: UUID, now: datetime) -> int | None:
         """Expire a lease that ran out. None when there is nothing to expire (idempotent)."""
-        claim = self.get_claim(claim_id)
+        claim = self.claims.get(claim_id)
+        if claim is None:
+            if self.claim_status(claim_id) is None:
+                raise DomainError("NOT_FOUND", "no such claim", ["claimId"])
+            return None
         if claim.status != ClaimStatus.ACTIVE or now < claim.expires_at:
             return None
         refund = 1 if self.cancelled else 0
@@ -315,7 +412,7 @@ class Task(Aggregate):
 
     @event("ClaimExpired")
     def _claim_expired(self, claim_id: UUID, refunded_slots: int) -> None:
-        self.claims[claim_id].status = ClaimStatus.EXPIRED
+        self._close_claim(claim_id, ClaimStatus.EXPIRED)
         self.refunded_slots += refunded_slots
 
     def expired_claims(self, now: datetime) -> list[UUID]:
@@ -342,7 +439,7 @@ class Task(Aggregate):
         check_lease(claim, now)
         ensure(result is not None, "INVALID_INPUT", "result is required", ["result"])
         check_json(result, "result")
-        submission_id = ids.submission_id(self.id, len(self.submissions) + 1)
+        submission_id = ids.submission_id(self.id, len(self.submission_marks) + 1)
         self._work_submitted(submission_id=submission_id, claim_id=claim_id,
                              worker_id=worker_id, result=result, submitted_at=now)
         return submission_id
@@ -350,10 +447,14 @@ class Task(Aggregate):
     @event("WorkSubmitted")
     def _work_submitted(self, submission_id: UUID, claim_id: UUID, worker_id: UUID,
                         result: Any, submitted_at: datetime) -> None:
-        self.claims[claim_id].status = ClaimStatus.SUBMITTED
+        claim = self.claims[claim_id]
+        claim.status = ClaimStatus.SUBMITTED
+        self.claim_marks = _marked(self.claim_marks, claim.number,
+                                   CLAIM_MARKS[ClaimStatus.SUBMITTED])
+        self.submission_marks += SUBMISSION_MARKS[SubmissionStatus.PENDING_REVIEW]
         self.submissions[submission_id] = Submission(
             submission_id, claim_id, worker_id, result, SubmissionStatus.PENDING_REVIEW,
-            submitted_at)
+            submitted_at, None, len(self.submission_marks))
 
     # --- reviewing ------------------------------------------------------------------
     def check_reviewable(self, submission_id: UUID, requester_id: UUID) -> Submission:
@@ -414,9 +515,10 @@ class Task(Aggregate):
 
     @event("SubmissionAccepted")
     def _accepted(self, submission_id: UUID, feedback: str | None, automatic: bool) -> None:
-        submission = self.submissions[submission_id]
-        submission.status = SubmissionStatus.ACCEPTED
-        submission.feedback = feedback
+        submission = self._close_submission(submission_id, SubmissionStatus.ACCEPTED)
+        self.claims.pop(submission.claim_id, None)  # stays SUBMITTED in claim_marks
+        self.accepted_count += 1
+        self.accepted_workers.add(submission.worker_id)
 
     @event("Completed")
     def _completed(self) -> None:
@@ -424,20 +526,19 @@ class Task(Aggregate):
 
     @event("SubmissionRejected")
     def _rejected(self, submission_id: UUID, feedback: str | None, refunded_slots: int) -> None:
-        submission = self.submissions[submission_id]
-        submission.status = SubmissionStatus.REJECTED
-        submission.feedback = feedback
+        submission = self._close_submission(submission_id, SubmissionStatus.REJECTED)
+        self.claims.pop(submission.claim_id, None)
         self.refunded_slots += refunded_slots
 
     @event("RevisionRequested")
     def _revision_requested(self, submission_id: UUID, claim_id: UUID, feedback: str | None,
                             expires_at: datetime) -> None:
-        submission = self.submissions[submission_id]
-        submission.status = SubmissionStatus.REVISION_REQUESTED
-        submission.feedback = feedback
+        self._close_submission(submission_id, SubmissionStatus.REVISION_REQUESTED)
         claim = self.claims[claim_id]
         claim.status = ClaimStatus.ACTIVE
         claim.expires_at = expires_at
+        self.claim_marks = _marked(self.claim_marks, claim.number,
+                                   CLAIM_MARKS[ClaimStatus.ACTIVE])
 
     # --- cancelling -----------------------------------------------------------------
     def cancel(self, requester_id: UUID) -> int:

@@ -9,13 +9,12 @@ from typing import Any, Generic, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
-from ..application import recorded_positions
+from ..application import recorded_positions, saved_aggregates
 from ..domain import DomainError
 from ..logs import request_id
 from ..metrics import COMMAND_OUTCOMES
-from ..projections.failures import ProjectionStalled
 from .context import Context
-from .errors import ServiceError, UserError, user_error
+from .errors import UserError, user_error
 
 log = logging.getLogger("taskmarket.commands")
 T = TypeVar("T")
@@ -25,29 +24,48 @@ T = TypeVar("T")
 class Outcome(Generic[T]):
     value: T | None = None
     errors: list[UserError] = field(default_factory=list)
+    # Aggregates the command saved, by id, as saved.
+    saved: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
 
-def _run_recording(command: Callable[[], T]) -> tuple[T, list[int]]:
-    positions: list[int] = []
-    token = recorded_positions.set(positions)
+@dataclass
+class Recording:
+    """What a command wrote: log positions, and the aggregates it saved (their state
+    after the save), which a payload may show without reading a read model."""
+
+    positions: list[int] = field(default_factory=list)
+    saved: dict[Any, Any] = field(default_factory=dict)
+
+
+def _run_recording(command: Callable[[], T]) -> tuple[T, Recording]:
+    recording = Recording()
+    saved: list[Any] = []
+    positions_token = recorded_positions.set(recording.positions)
+    saved_token = saved_aggregates.set(saved)
     try:
-        return command(), positions
+        value = command()
     finally:
-        recorded_positions.reset(token)
+        recorded_positions.reset(positions_token)
+        saved_aggregates.reset(saved_token)
+    recording.saved = {aggregate.id: aggregate for aggregate in saved
+                       if hasattr(aggregate, "id")}
+    return value, recording
 
 
 async def execute(context: Context, name: str, command: Callable[[], T]) -> Outcome[T]:
     """Run ``command`` (blocking: decode, authorize, call the marketplace) off the loop.
 
-    A DomainError becomes a userError (the command wrote nothing). On success, wait until
-    the projections have applied the command's events, so the payload shows its effect.
+    A DomainError becomes a userError (the command wrote nothing). On success the request
+    remembers the log position of the command's last event: the payload's reads of read
+    models wait for it (so the payload shows its effect) and the client gets it back as a
+    read-your-writes token. Nothing waits when the payload is built from ``saved``.
     """
     try:
-        value, positions = await run_in_threadpool(_run_recording, command)
+        value, recording = await run_in_threadpool(_run_recording, command)
     except DomainError as error:
         COMMAND_OUTCOMES.labels(name, error.code).inc()
         log.info("command refused", extra={"command": name, "code": error.code,
@@ -56,30 +74,19 @@ async def execute(context: Context, name: str, command: Callable[[], T]) -> Outc
     COMMAND_OUTCOMES.labels(name, "OK").inc()
     # The request id next to the log positions the command wrote: a request can be
     # followed into the events it caused.
-    log.info("command done", extra={"command": name, "positions": positions,
+    log.info("command done", extra={"command": name, "positions": recording.positions,
                                     "request_id": request_id.get()})
-    if positions:
-        await wait_for_projections(context, max(positions))
+    if recording.positions:
+        context.wrote(max(recording.positions))
     context.loaders.clear()
-    return Outcome(value=value)
+    return Outcome(value=value, saved=recording.saved)
 
 
 async def wait_for_projections(context: Context, position: int) -> None:
-    """Wait until the read models show the command's writes. A read model that cannot
-    apply events will not get there: say so at once (the command itself was recorded)."""
-    reads = context.reads
-    try:
-        reached = await run_in_threadpool(reads.wait_for, position,
-                                          context.services.read_your_writes_timeout)
-    except ProjectionStalled as stalled:
-        stall = stalled.stall
-        raise ServiceError(
-            f"the command was recorded (log position {position}), but the read model "
-            f"'{stall.projection}' is stalled at position {stall.position} and will not "
-            "show it until an operator repairs it", "PROJECTION_STALLED",
-            projection=stall.projection, position=stall.position) from None
-    if reached is False:
-        log.warning("projections did not reach %s in time", position)
+    """Wait now (not at the first read) until the read models show ``position``; a
+    stalled read model fails at once (PROJECTION_STALLED, see consistency.ReadsAfter)."""
+    context.reads_after.require(position)
+    await run_in_threadpool(context.reads_after.wait)
 
 
 def refuse(error: DomainError) -> Outcome[Any]:

@@ -16,6 +16,7 @@ from ..application import Marketplace
 from ..domain import DomainError
 from ..domain.values import unstorable
 from .auth import Viewer
+from .consistency import ReadsAfter
 from .errors import ClientError
 from .watcher import LogWatcher
 
@@ -83,9 +84,16 @@ class Context:
     request_id: str | None = None
     connection_params: dict[str, Any] | None = None
     loaders: Loaders = field(init=False)
+    # The read models, waiting for the log position this request depends on (its own
+    # writes, or the one its client passed); see consistency.py.
+    reads_after: ReadsAfter = field(init=False)
+    # The log position of the last event this request's mutations wrote (0: none).
+    written_position: int = 0
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.services.reads)
+        self.reads_after = ReadsAfter(self.services.reads,
+                                      self.services.read_your_writes_timeout)
+        self.loaders = Loaders(self.reads_after)
 
     @property
     def marketplace(self) -> Marketplace:
@@ -93,7 +101,13 @@ class Context:
 
     @property
     def reads(self) -> Any:
-        return self.services.reads
+        return self.reads_after
+
+    def wrote(self, position: int) -> None:
+        """This request's command wrote up to ``position``: reads wait for it, and the
+        client gets it back as its read-your-writes token."""
+        self.written_position = max(self.written_position, position)
+        self.reads_after.require(position)
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a blocking read off the event loop; bad input (a malformed cursor) is the

@@ -1,14 +1,17 @@
-"""Schema extensions of ours: latency per operation, fresh DataLoaders per operation."""
+"""Schema extensions of ours: latency per operation, fresh DataLoaders per operation,
+the read-your-writes token of a mutation."""
 
 from __future__ import annotations
 
 import re
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
 from ..metrics import REQUEST_LATENCY
+from .consistency import POSITION_HEADER
 
 
 # Clients name their operations; a bound on distinct labels keeps a client that invents
@@ -50,3 +53,21 @@ class FreshLoaders(SchemaExtension):
         if hasattr(context, "loaders"):
             context.loaders.clear()
         yield
+
+
+class ReadYourWritesToken(SchemaExtension):
+    """Hand back the log position of what the operation wrote: ``extensions.position``
+    (a string, like Event.position) and, over HTTP, the ``X-Taskmarket-Position`` header.
+    A later request passing it in ``X-Taskmarket-After-Position`` reads its writes."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context.context
+        position = getattr(context, "written_position", 0)
+        headers = getattr(getattr(context, "response", None), "headers", None)
+        if position and headers is not None:
+            headers[POSITION_HEADER] = str(position)
+
+    def get_results(self) -> dict[str, Any]:
+        position = getattr(self.execution_context.context, "written_position", 0)
+        return {"position": str(position)} if position else {}

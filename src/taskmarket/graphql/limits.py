@@ -14,7 +14,7 @@ from strawberry.extensions import (
 )
 
 from .errors import should_mask
-from .extensions import FreshLoaders, OperationMetrics
+from .extensions import FreshLoaders, OperationMetrics, ReadYourWritesToken
 
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
@@ -43,6 +43,7 @@ def extensions(caches: bool = True) -> list[Any]:
     return [
         OperationMetrics,
         FreshLoaders,
+        ReadYourWritesToken,
         *([lambda: ParserCache(maxsize=512)] if caches else []),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         LimitRules,

@@ -32,6 +32,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from ..logs import request_id
 from .auth import Viewer, secret_from_header
+from .consistency import AFTER_POSITION_HEADER, parse_after_position
 from .context import Context, Services
 from .limits import allowed_origins
 from .media import GRAPHQL_RESPONSE, failed_before_execution, negotiate
@@ -156,7 +157,22 @@ class GraphQLView(GraphQL):
         context.viewer = await self.viewer_for(request.headers.get("authorization"))
         if context.viewer is None and not self.is_ide_request(request):
             raise HTTPException(401, UNAUTHORIZED)
+        await self.read_after(context, request.headers.get(AFTER_POSITION_HEADER))
         return context
+
+    async def read_after(self, context: Context, header: str | None) -> None:
+        """A client that wrote (and got a position back) reads at least up to it."""
+        try:
+            position = parse_after_position(header)
+        except ValueError as error:
+            raise HTTPException(400, str(error)) from None
+        if position is None:
+            return
+        head = await run_in_threadpool(self.services.reads.max_position)
+        if position > head:
+            raise HTTPException(400, f"{AFTER_POSITION_HEADER} {position} is past the end "
+                                     f"of the log ({head})")
+        context.reads_after.require(position)
 
     def is_ide_request(self, request: Request) -> bool:
         return self.should_render_graphql_ide(self.request_adapter_class(request))

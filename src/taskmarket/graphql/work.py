@@ -15,6 +15,7 @@ from .context import Context, ctx
 from .errors import UserError
 from ..global_ids import decode_id, decode_one
 from .types import Claim, Submission
+from .written import claim_row, submission_row
 
 
 @strawberry.input
@@ -65,8 +66,13 @@ class ClaimNextTaskPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-async def claim_payload(context: Context, claim_id: UUID) -> Optional[Claim]:
-    row = await context.loaders.claims.load(claim_id)
+async def claim_payload(context: Context, claim_id: UUID, task_id: UUID | None = None,
+                        saved: dict | None = None) -> Optional[Claim]:
+    """The claim as the command saved it when it can; else from the read model (which
+    waits for the command's position)."""
+    row = claim_row(saved or {}, task_id, claim_id) if task_id is not None else None
+    if row is None:
+        row = await context.loaders.claims.load(claim_id)
     return Claim.from_row(row) if row else None
 
 
@@ -79,12 +85,14 @@ class WorkMutations:
         def command():
             worker_id = require_worker(context.need_viewer())
             task_id = decode_one(input.task_id, "Task", "taskId")
-            return context.marketplace.claim_task(task_id, worker_id)
+            return task_id, context.marketplace.claim_task(task_id, worker_id)
 
         outcome = await execute(context, "claimTask", command)
         if not outcome.ok:
             return ClaimTaskPayload(user_errors=outcome.errors)
-        return ClaimTaskPayload(claim=await claim_payload(context, outcome.value))
+        task_id, claim_id = outcome.value
+        return ClaimTaskPayload(claim=await claim_payload(context, claim_id, task_id,
+                                                          outcome.saved))
 
     @strawberry.mutation
     async def release_claim(self, info: strawberry.Info,
@@ -110,12 +118,16 @@ class WorkMutations:
         def command():
             worker_id = require_worker(context.need_viewer())
             task_id, claim_id = decode_id(input.claim_id, "Claim", "claimId")
-            return context.marketplace.submit_work(task_id, claim_id, worker_id, input.result)
+            return task_id, context.marketplace.submit_work(task_id, claim_id, worker_id,
+                                                            input.result)
 
         outcome = await execute(context, "submitWork", command)
         if not outcome.ok:
             return SubmitWorkPayload(user_errors=outcome.errors)
-        row = await context.loaders.submissions.load(outcome.value)
+        task_id, submission_id = outcome.value
+        row = submission_row(outcome.saved, task_id, submission_id)
+        if row is None:
+            row = await context.loaders.submissions.load(submission_id)
         return SubmitWorkPayload(submission=Submission.from_row(row) if row else None)
 
     @strawberry.mutation
@@ -133,5 +145,6 @@ class WorkMutations:
         outcome = await execute(context, "claimNextTask", command)
         if not outcome.ok or outcome.value is None:
             return ClaimNextTaskPayload(user_errors=outcome.errors)
-        _, claim_id = outcome.value
-        return ClaimNextTaskPayload(claim=await claim_payload(context, claim_id))
+        task_id, claim_id = outcome.value
+        return ClaimNextTaskPayload(claim=await claim_payload(context, claim_id, task_id,
+                                                              outcome.saved))

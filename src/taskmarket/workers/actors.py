@@ -149,7 +149,9 @@ def register_actors(broker: dramatiq.Broker, services: Services,
 
     def expire_claim(task_id: str, claim_id: str) -> None:
         task = app.get_task(UUID(task_id))
-        claim = task.get_claim(UUID(claim_id))
+        claim = task.claims.get(UUID(claim_id))
+        if claim is None:  # released, submitted and reviewed, or expired already
+            return
         if app.expire_claim(task.id, claim.id):
             log.info("claim %s of task %s expired", claim_id, task_id)
         elif claim.status.value == "ACTIVE" and app.clock() < claim.expires_at:

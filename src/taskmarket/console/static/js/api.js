@@ -21,14 +21,25 @@ function describe(error) {
   return code ? `${code}: ${error.message}` : error.message;
 }
 
+// The log position of this tab's latest write: later reads pass it back so that they see
+// that write (the API's read-your-writes header).
+let lastWrite = null;
+
+function rememberWrite(position) {
+  if (typeof position === "string" && /^[0-9]+$/.test(position)
+      && (lastWrite === null || BigInt(position) > BigInt(lastWrite))) lastWrite = position;
+}
+
 export async function gql(query, variables = {}) {
   let response;
+  const headers = { "content-type": "application/json",
+                    accept: "application/graphql-response+json, application/json",
+                    authorization: `Bearer ${session.key}` };
+  if (lastWrite !== null) headers["x-taskmarket-after-position"] = lastWrite;
   try {
     response = await fetch("/graphql", {
       method: "POST",
-      headers: { "content-type": "application/json",
-                 accept: "application/graphql-response+json, application/json",
-                 authorization: `Bearer ${session.key}` },
+      headers,
       body: JSON.stringify({ query, variables }),
     });
   } catch (error) {
@@ -40,6 +51,7 @@ export async function gql(query, variables = {}) {
   } catch {
     throw new ApiError([`HTTP ${response.status} ${response.statusText}`]);
   }
+  rememberWrite(body.extensions && body.extensions.position);
   if (body.errors && body.errors.length) throw new ApiError(body.errors.map(describe));
   if (!response.ok) throw new ApiError([`HTTP ${response.status} ${response.statusText}`]);
   return body.data;
