@@ -33,7 +33,7 @@ SCHEMA = {"type": "object", "properties": {"label": {"type": "string"}}}
 
 def upload_rate(app, items: int) -> float:
     lab = app.create_requester("uploader")
-    app.deposit_funds(lab, 10**11, "USD", f"wire-{lab}")
+    app.deposit_funds(lab, 2_000_000_000, "USD", f"wire-{lab}")
     batch_id = app.create_batch(lab, BatchSpec(
         title="Label", instructions="Pick one", answer_schema=SCHEMA, answer_pointer="/label",
         reward=Money(5, "USD"), overlap=3))
@@ -46,7 +46,7 @@ def upload_rate(app, items: int) -> float:
 
 def post_rate(app, tasks: int) -> float:
     lab = app.create_requester("poster")
-    app.deposit_funds(lab, 10**11, "USD", f"wire-{lab}")
+    app.deposit_funds(lab, 2_000_000_000, "USD", f"wire-{lab}")
     started = time.perf_counter()
     for n in range(tasks):
         app.post_task(lab, TaskSpec(title="Label", instructions="Pick one",
