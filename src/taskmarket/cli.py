@@ -179,6 +179,10 @@ def create_key(data_dir: Path, role: str, name: str, requester_id: str | None,
 from .projections.commands import projections_group  # noqa: E402
 
 main.add_command(projections_group(data_dir_option, open_services))
+from .finance.commands import audit_group, finance_group  # noqa: E402
+
+main.add_command(audit_group(data_dir_option, open_services))
+main.add_command(finance_group(data_dir_option, open_services))
 
 if __name__ == "__main__":
     main()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from .books import BooksQueries
 from .finance import FinanceQueries
 from .funds import FundsMutations
 from .limits import extensions
@@ -18,7 +19,7 @@ from .types import Claim, Payout, Requester, Submission, Task, Worker
 from .webhooks import WebhookDelivery, WebhookEndpoint, WebhookMutations, WebhookQueries
 from .work import WorkMutations
 
-Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries))
+Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries, BooksQueries))
 Mutation = merge_types("Mutation", (
     PeopleMutations, FundsMutations, TaskMutations, WorkMutations, ReviewMutations,
     PayoutMutations, WebhookMutations,

@@ -20,8 +20,8 @@ from psycopg_pool import ConnectionPool
 
 from ..database import Database
 from . import (
-    claims, event_log, ledger, payouts, requesters, submissions, task_board, tasks, tracking,
-    worker_stats, workers,
+    audit_chain, claims, event_log, ledger, payouts, requesters, submissions, task_board,
+    tasks, tracking, worker_stats, workers,
 )
 from .rows import (
     ClaimRow, EventRow, LedgerEntryRow, PayoutRow, RequesterRow, SubmissionRow, TaskRow,
@@ -140,6 +140,12 @@ class ReadModels:
         """Sum of the ledger per currency (always zero)."""
         with self.pool.connection() as conn:
             return ledger.totals(conn)
+
+    # --- finance --------------------------------------------------------------------
+    def audit_head(self) -> tuple[int, str]:
+        """The log's hash chain: latest position and its hash."""
+        with self.pool.connection() as conn:
+            return audit_chain.head(conn)
 
     # --- freshness ------------------------------------------------------------------
     def positions(self) -> dict[str, int]:

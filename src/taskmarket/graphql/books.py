@@ -1,0 +1,52 @@
+"""Finance's view of the books (the contract's finance section): balances as of any moment
+of the log, and the head of the log's hash chain. FINANCE and ADMIN keys only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+import strawberry
+
+from .context import Context, ctx
+from .errors import ClientError
+from .scalars import BigInt
+
+
+def need_finance(context: Context) -> None:
+    if not context.need_viewer().sees_everything:
+        raise ClientError("the books are read by FINANCE and ADMIN keys", "FORBIDDEN")
+
+
+@strawberry.type
+class AuditHead:
+    position: str
+    hash: str = strawberry.field(description="Hex SHA-256 of the hash chain up to and "
+                                 "including this position.")
+
+
+@strawberry.type
+class AccountBalance:
+    account: str = strawberry.field(description="A ledger account, as the ledger query "
+                                    "names it.")
+    currency: str
+    amount: BigInt = strawberry.field(description="In minor units; platform-wide accounts "
+                                      "can exceed a 32-bit Int.")
+
+
+@strawberry.type
+class AccountBalances:
+    position: str = strawberry.field(description="The log position the balances are as of.")
+    as_of: datetime
+    balances: list[AccountBalance]
+
+
+@strawberry.type
+class BooksQueries:
+    @strawberry.field(description="FINANCE and ADMIN. The latest position of the log's hash "
+                      "chain and its hash, to write down elsewhere.")
+    async def audit_head(self, info: strawberry.Info) -> AuditHead:
+        context = ctx(info)
+        need_finance(context)
+        position, digest = await context.call(context.reads.audit_head)
+        return AuditHead(position=str(position), hash=digest)
