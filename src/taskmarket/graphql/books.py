@@ -8,6 +8,7 @@ from typing import Optional
 
 import strawberry
 
+from ..clock import utc_now
 from .context import Context, ctx
 from .errors import ClientError
 from .scalars import BigInt
@@ -43,6 +44,12 @@ class AccountBalances:
 
 @strawberry.type
 class BooksQueries:
+    @strawberry.field(description="FINANCE and ADMIN. asOf is a log position (an "
+                      "Event.position); at is a time; now when both are omitted.")
+    async def account_balances(self, info: strawberry.Info, as_of: Optional[str] = None,
+                               at: Optional[datetime] = None) -> AccountBalances:
+        return await account_balances(info, as_of, at)
+
     @strawberry.field(description="FINANCE and ADMIN. The latest position of the log's hash "
                       "chain and its hash, to write down elsewhere.")
     async def audit_head(self, info: strawberry.Info) -> AuditHead:
@@ -50,3 +57,26 @@ class BooksQueries:
         need_finance(context)
         position, digest = await context.call(context.reads.audit_head)
         return AuditHead(position=str(position), hash=digest)
+
+
+def parse_log_position(value: Optional[str], field: str) -> Optional[int]:
+    """An Event.position as given by the client (a string of digits), or None."""
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise ClientError(f"{field} must be a log position (an Event.position)",
+                          "INVALID_INPUT")
+    return int(value)
+
+
+async def account_balances(info: strawberry.Info, as_of: Optional[str] = None,
+                           at: Optional[datetime] = None) -> AccountBalances:
+    context = ctx(info)
+    need_finance(context)
+    if as_of is not None and at is not None:
+        raise ClientError("give asOf or at, not both", "INVALID_INPUT")
+    moment, rows = await context.call(context.reads.account_balances,
+                                      parse_log_position(as_of, "asOf"), at)
+    return AccountBalances(
+        position=str(moment.position), as_of=moment.occurred_at or at or utc_now(),
+        balances=[AccountBalance(account=a, currency=c, amount=b) for a, c, b in rows])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 import strawberry
 
@@ -35,10 +35,16 @@ class FinanceQueries:
                       "all. FINANCE and ADMIN only.")
     async def ledger(self, info: strawberry.Info, first: Optional[int] = None,
                      after: Optional[str] = None,
-                     account: Optional[str] = None) -> Connection[LedgerEntry]:
+                     account: Optional[str] = None,
+                     as_of: Annotated[Optional[str], strawberry.argument(
+                         description="Only entries up to this log position (an "
+                         "Event.position).")] = None) -> Connection[LedgerEntry]:
+        from .books import parse_log_position
+
         context = ctx(info)
         size = page_size(first)
         if not context.need_viewer().sees_everything:
             raise ClientError("the ledger is read by FINANCE and ADMIN keys", "FORBIDDEN")
-        rows = await context.call(context.reads.ledger, account or "", size + 1, after)
+        rows = await context.call(context.reads.ledger, account or "", size + 1, after,
+                                  parse_log_position(as_of, "asOf"))
         return connection(rows, size, LedgerEntry.from_row)

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
 from ..database import Database
 from . import (
-    audit_chain, claims, event_log, ledger, payouts, requesters, submissions, task_board,
-    tasks, tracking, worker_stats, workers,
+    audit_chain, claims, event_log, ledger, ledger_history, payouts, requesters, submissions,
+    task_board, tasks, tracking, worker_stats, workers,
 )
 from .rows import (
     ClaimRow, EventRow, LedgerEntryRow, PayoutRow, RequesterRow, SubmissionRow, TaskRow,
@@ -127,10 +128,13 @@ class ReadModels:
         with self.pool.connection() as conn:
             return event_log.of_aggregate(conn, task_id)
 
-    def ledger(self, account_prefix: str, first: int,
-               after: str | None = None) -> list[LedgerEntryRow]:
+    def ledger(self, account_prefix: str, first: int, after: str | None = None,
+               as_of: int | None = None) -> list[LedgerEntryRow]:
+        """Ledger entries in log order; up to log position ``as_of`` when given."""
         with self.pool.connection() as conn:
-            return ledger.entries(conn, account_prefix, first, after)
+            until = None if as_of is None else ledger_history.moment(conn, as_of, None)
+            return ledger.entries(conn, account_prefix, first, after,
+                                  None if until is None else until.notification_id)
 
     def ledger_balance(self, account: str, currency: str | None = None) -> int:
         with self.pool.connection() as conn:
@@ -146,6 +150,14 @@ class ReadModels:
         """The log's hash chain: latest position and its hash."""
         with self.pool.connection() as conn:
             return audit_chain.head(conn)
+
+    def account_balances(self, as_of: int | None = None, at: datetime | None = None
+                         ) -> tuple[ledger_history.Moment, list[tuple[str, str, int]]]:
+        """Every ledger account's balance at a log position, a time, or now."""
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            moment = ledger_history.moment(conn, as_of, at)
+            return moment, ledger_history.balances_at(conn, moment.notification_id)
 
     # --- freshness ------------------------------------------------------------------
     def positions(self) -> dict[str, int]:

@@ -16,7 +16,8 @@ CREATE TABLE ledger_checkpoints (
     balance   bigint NOT NULL,
     PRIMARY KEY (position, account, currency)
 );
-CREATE INDEX ledger_entries_by_time ON ledger_entries (occurred_at, position);
+-- accountBalances(at:): the last event at or before a time.
+CREATE INDEX event_log_by_time ON event_log (occurred_at, position);
 
 -- projection "reconciliations": each reconciliation run with Stripe and what it found.
 CREATE TABLE reconciliation_runs (
