@@ -1,10 +1,12 @@
-"""Scalars of the contract's scalars.graphql section."""
+"""Scalars of the contract's scalars.graphql section, mapped in the schema's config."""
 
 from __future__ import annotations
 
 from typing import NewType
 
 import strawberry
+
+BigInt = NewType("BigInt", int)
 
 
 def _parse_big_int(value: object) -> int:
@@ -14,8 +16,10 @@ def _parse_big_int(value: object) -> int:
     return int(text)
 
 
-BigInt = strawberry.scalar(
-    NewType("BigInt", int), name="BigInt",
-    description="An integer of any size, as a JSON string of decimal digits (leading '-' "
-                "when negative).",
-    serialize=lambda value: str(int(value)), parse_value=_parse_big_int)
+SCALAR_MAP = {
+    BigInt: strawberry.scalar(
+        name="BigInt",
+        description="An integer of any size, as a JSON string of decimal digits (leading "
+                    "'-' when negative).",
+        serialize=lambda value: str(int(value)), parse_value=_parse_big_int),
+}

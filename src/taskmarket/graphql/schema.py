@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from .books import BooksQueries
@@ -13,6 +14,7 @@ from .payouts import PayoutMutations
 from .people import PeopleMutations
 from .queries import Queries
 from .reviews import ReviewMutations
+from .scalars import SCALAR_MAP
 from .subscriptions import Subscriptions
 from .tasks import TaskMutations
 from .types import Claim, Payout, Requester, Submission, Task, Worker
@@ -31,7 +33,7 @@ def build_schema(caches: bool = True) -> strawberry.Schema:
         query=Query, mutation=Mutation, subscription=Subscriptions,
         types=[Requester, Worker, Task, Claim, Submission, Payout, WebhookEndpoint,
                WebhookDelivery],
-        extensions=extensions(caches),
+        extensions=extensions(caches), config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 from uuid import UUID
 
 import strawberry
@@ -263,3 +263,17 @@ class Payout(Node):
             return None
         row = await ctx(info).loaders.submissions.load(self.row.submission_id)
         return Submission.from_row(row) if row else None
+
+    @strawberry.field(description="Its events, oldest first: requested, each attempt and "
+                      "failure, paid (with the transfer id), reversed.")
+    async def history(self, info: strawberry.Info) -> list[Event]:
+        context = ctx(info)
+        rows = await context.call(context.reads.aggregate_history, self.row.id)
+        return [Event.from_row(row) for row in rows]
+
+    @strawberry.field(description="FINANCE and ADMIN: why it was paid and from which money.")
+    async def trace(self, info: strawberry.Info
+                    ) -> Annotated["PayoutTrace", strawberry.lazy(".trace")]:
+        from .trace import trace_of
+
+        return await trace_of(info, self.row)

@@ -21,8 +21,8 @@ from psycopg_pool import ConnectionPool
 
 from ..database import Database
 from . import (
-    audit_chain, claims, event_log, ledger, ledger_history, payouts, requesters, submissions,
-    task_board, tasks, tracking, worker_stats, workers,
+    audit_chain, claims, event_log, ledger, ledger_history, payout_trace, payouts, requesters,
+    submissions, task_board, tasks, tracking, worker_stats, workers,
 )
 from .rows import (
     ClaimRow, EventRow, LedgerEntryRow, PayoutRow, RequesterRow, SubmissionRow, TaskRow,
@@ -150,6 +150,16 @@ class ReadModels:
         """The log's hash chain: latest position and its hash."""
         with self.pool.connection() as conn:
             return audit_chain.head(conn)
+
+    def payout_funding(self, payout: PayoutRow) -> list[EventRow]:
+        """The events that funded a payout: escrow reservation or bonus, then deposits."""
+        with self.pool.connection() as conn:
+            return payout_trace.funding(conn, payout)
+
+    def aggregate_history(self, aggregate_id: UUID) -> list[EventRow]:
+        """Every event of one aggregate (a payout's), oldest first."""
+        with self.pool.connection() as conn:
+            return event_log.of_aggregate(conn, aggregate_id)
 
     def account_balances(self, as_of: int | None = None, at: datetime | None = None
                          ) -> tuple[ledger_history.Moment, list[tuple[str, str, int]]]:

@@ -31,3 +31,9 @@ CREATE TABLE reconciliation_runs (
     discrepancies       jsonb NOT NULL
 );
 CREATE INDEX reconciliation_runs_newest ON reconciliation_runs (started_at DESC, id DESC);
+
+-- Payout.trace: the event that funded a payout (a task's escrow reservation, a bonus).
+CREATE INDEX event_log_escrow_of_task ON event_log ((data->>'taskId'))
+    WHERE type = 'RequesterEscrowReserved';
+CREATE INDEX event_log_bonus_of_payout ON event_log ((data->>'payoutId'))
+    WHERE type = 'RequesterBonusFunded';

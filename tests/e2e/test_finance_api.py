@@ -1,0 +1,99 @@
+"""Finance asks the API why a payout was paid, from which money, and what the books said
+at a past moment; and writes down the head of the log's hash chain."""
+
+from __future__ import annotations
+
+from taskmarket.bootstrap import build_marketplace
+from taskmarket.global_ids import parse_global_id
+
+TRACE = """query { payouts(first: 10) { edges { node { id amount { amount }
+  history { type data }
+  trace { autoApproved stripeTransferId reviewedAt reviewedBy { id name }
+          submission { id status } task { id title }
+          funding { type position data } } } } } }"""
+
+
+def test_a_payout_traced_to_its_review_its_escrow_and_the_deposits_behind_it(
+        client, market, server):
+    acme = market.requester("Acme", deposit=300)
+    client.data(market.admin, """mutation($id: ID!) { depositFunds(input: {requesterId: $id,
+        amount: {amount: 400, currency: "USD"}, reference: "wire-2"}) {
+        userErrors { code } } }""", {"id": acme.id})
+    wanda = market.worker("Wanda")
+    task = market.task(acme, reward=500, title="Label cats")
+    payout = market.review(acme, market.submit(wanda, market.claim(wanda, task)))["payout"]
+
+    _, (payout_id,) = parse_global_id(payout["id"])
+    backend = build_marketplace(server.database)
+    try:
+        backend.record_payout_failure(payout_id, "STRIPE_UNAVAILABLE: HTTP 500", True)
+        backend.record_payout_paid(payout_id, "tr_traced")
+    finally:
+        backend.close()
+    finance = market.key("FINANCE")
+    [edge] = client.data(finance, TRACE)["payouts"]["edges"]
+    node = edge["node"]
+    assert [e["type"] for e in node["history"]] == ["PayoutRequested", "PayoutFailed",
+                                                    "PayoutPaid"]
+    assert node["history"][-1]["data"]["transferId"] == "tr_traced"
+    trace = node["trace"]
+    assert trace["stripeTransferId"] == "tr_traced"
+    assert trace["autoApproved"] is False and trace["reviewedAt"]
+    assert trace["reviewedBy"] == {"id": acme.id, "name": "Acme"}
+    assert trace["task"] == {"id": task, "title": "Label cats"}
+    assert trace["submission"]["status"] == "ACCEPTED"
+    funding = trace["funding"]
+    assert [e["type"] for e in funding] == ["RequesterEscrowReserved",
+                                            "RequesterFundsDeposited",
+                                            "RequesterFundsDeposited"]
+    assert [e["data"].get("reference") for e in funding[1:]] == ["wire-Acme", "wire-2"]
+    assert funding[0]["data"]["amount"] == 500
+
+    # The next task draws only on what is left of the second deposit.
+    second = market.task(acme, reward=100, title="Label dogs")
+    market.review(acme, market.submit(wanda, market.claim(wanda, second)))
+    edges = client.data(finance, TRACE)["payouts"]["edges"]
+    [dogs] = [e["node"] for e in edges if e["node"]["trace"]["task"]["title"] == "Label dogs"]
+    assert [e["data"].get("reference") for e in dogs["trace"]["funding"]] == [None, "wire-2"]
+
+    refused = client.run(wanda.key, TRACE)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+BALANCES = """query($asOf: String, $at: DateTime) { accountBalances(asOf: $asOf, at: $at) {
+  position asOf balances { account currency amount } } }"""
+
+
+def test_balances_as_of_a_past_position_and_the_audit_head(client, market):
+    acme = market.requester("Acme", deposit=1_000)
+    finance = market.key("FINANCE")
+    first = client.data(finance, BALANCES)["accountBalances"]
+    market.requester("Bigco", deposit=2_000_000_000)
+    market.requester("Hugeco", deposit=2_000_000_000)
+
+    now = client.data(finance, BALANCES)["accountBalances"]
+    deposits = {b["account"]: b["amount"] for b in now["balances"]}
+    assert deposits["external:deposits"] == "-4000001000"  # beyond a 32-bit Int, as digits
+    then = client.data(finance, BALANCES, {"asOf": first["position"]})["accountBalances"]
+    assert then == first
+    assert {b["account"]: b["amount"] for b in then["balances"]} == {
+        "external:deposits": "-1000", f"requester:{parse_global_id(acme.id)[1][0]}:available":
+        "1000"}
+    at = client.data(finance, BALANCES, {"at": first["asOf"]})["accountBalances"]
+    assert at["position"] == first["position"]
+
+    ledger = client.data(finance, """query($p: String) { ledger(first: 100, asOf: $p) {
+        edges { node { account amount } } } }""", {"p": first["position"]})["ledger"]
+    assert len(ledger["edges"]) == 2
+
+    head = client.data(finance, "{ auditHead { position hash } }")["auditHead"]
+    assert int(head["position"]) >= int(now["position"]) and len(head["hash"]) == 64
+    events = client.data(market.admin, "query($p: String!) { events(after: $p, first: 5) { "
+                         "edges { node { position } } } }",
+                         {"p": str(int(head["position"]) - 1)})["events"]["edges"]
+    assert events[0]["node"]["position"] == head["position"]
+
+    requester_view = client.run(acme.key, BALANCES)
+    assert requester_view["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    bad = client.run(finance, BALANCES, {"asOf": "nope"})
+    assert bad["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
