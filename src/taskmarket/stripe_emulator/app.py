@@ -270,8 +270,22 @@ def list_transfers(call: Call) -> dict[str, Any]:
     limit = _int(p, "limit", minimum=1, maximum=100) or 10
     page, has_more = call.state.store.list_transfers(
         limit=limit, starting_after=_str(p, "starting_after"), ending_before=_str(p, "ending_before"),
-        destination=_str(p, "destination"), transfer_group=_str(p, "transfer_group"))
+        destination=_str(p, "destination"), transfer_group=_str(p, "transfer_group"),
+        created=_created(p))
     return {"object": "list", "data": page, "has_more": has_more, "url": "/v1/transfers"}
+
+
+def _created(params: dict[str, Any]) -> dict[str, int]:
+    """``created`` as Stripe takes it: an exact time or ``created[gte|gt|lte|lt]``."""
+    raw = params.get("created")
+    if raw is None or raw == "":
+        return {}
+    if isinstance(raw, str):
+        exact = _int(params, "created")
+        return {"gte": exact, "lte": exact}
+    if not isinstance(raw, dict) or set(raw) - {"gt", "gte", "lt", "lte"}:
+        raise invalid_param("created", "Invalid created: use created[gt|gte|lt|lte].")
+    return {op: _int(raw, op) for op in raw}
 
 
 def create_reversal(call: Call) -> dict[str, Any]:
@@ -286,8 +300,10 @@ def create_reversal(call: Call) -> dict[str, Any]:
 
 def list_reversals(call: Call) -> dict[str, Any]:
     transfer_id = _path(call, "transfer_id")
-    data = call.state.store.list_reversals(transfer_id)
-    return {"object": "list", "data": data, "has_more": False,
+    limit = _int(call.params, "limit", minimum=1, maximum=100) or 10
+    data, has_more = call.state.store.list_reversals_page(
+        transfer_id, limit=limit, starting_after=_str(call.params, "starting_after"))
+    return {"object": "list", "data": data, "has_more": has_more,
             "url": f"/v1/transfers/{transfer_id}/reversals"}
 
 
