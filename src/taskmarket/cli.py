@@ -70,7 +70,7 @@ def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: 
     exit_on_sigterm()
     database, marketplace = open_services(data_dir)
     projections = start_projections(database, marketplace) if run_projections else None
-    app = create_app(database, marketplace)
+    app = create_app(database, marketplace, settings=Settings.from_env(data_dir))
     background, stripe_setup = start_for_serve(
         database, marketplace, Settings.from_env(data_dir), f"http://{host}:{port}",
         run_worker=workers)

@@ -21,7 +21,8 @@ from .ops import metrics_endpoint, readyz_endpoint
 from .stripe_webhook import stripe_webhook
 
 
-def create_app(database: Database, marketplace: Marketplace, reads=None) -> Starlette:
+def create_app(database: Database, marketplace: Marketplace, reads=None,
+               settings=None) -> Starlette:
     async def healthz(request: Request) -> JSONResponse:
         ok = await run_in_threadpool(database.ping)
         return JSONResponse({"status": "ok" if ok else "database unreachable"},
@@ -30,7 +31,10 @@ def create_app(database: Database, marketplace: Marketplace, reads=None) -> Star
     if reads is None:
         from .bootstrap import build_read_models
         reads = build_read_models(database)
-    graphql = GraphQLView(schema, Services(marketplace, reads))
+    from .bootstrap import reconciler_factory
+
+    graphql = GraphQLView(schema, Services(marketplace, reads, reconciler_factory=(
+        reconciler_factory(marketplace, reads, settings))))
     origins = allowed_origins()
     middleware = [
         Middleware(RequestIdMiddleware),

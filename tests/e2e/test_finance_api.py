@@ -3,6 +3,8 @@ at a past moment; and writes down the head of the log's hash chain."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from taskmarket.bootstrap import build_marketplace
 from taskmarket.global_ids import parse_global_id
 
@@ -97,3 +99,51 @@ def test_balances_as_of_a_past_position_and_the_audit_head(client, market):
     assert requester_view["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     bad = client.run(finance, BALANCES, {"asOf": "nope"})
     assert bad["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+
+
+RECONCILE = """mutation($from: DateTime!, $to: DateTime!) {
+  reconcile(input: {from: $from, to: $to}) {
+    run { id from to payoutsCompared transfersCompared
+          discrepancies { kind detail stripeTransferId payout { id } ours stripe } }
+    userErrors { code field message } } }"""
+
+
+def test_finance_reconciles_through_the_api_and_lists_the_runs(client, market, monkeypatch):
+    from taskmarket.stripe_emulator import start_emulator
+
+    emulator = start_emulator()
+    try:
+        monkeypatch.setenv("STRIPE_API_BASE", emulator.url)
+        account = emulator.stripe_client().v1.accounts.create({"type": "express"})
+        emulator.stripe_client().v1.transfers.create(
+            {"amount": 700, "currency": "usd", "destination": account.id,
+             "metadata": {"payout_id": "not-one-of-ours"}})
+        finance = market.key("FINANCE")
+        now = datetime.now(timezone.utc)
+        period = {"from": (now - timedelta(days=1)).isoformat(),
+                  "to": (now + timedelta(days=1)).isoformat()}
+        done = client.data(finance, RECONCILE, period)["reconcile"]
+        assert done["userErrors"] == []
+        run = done["run"]
+        assert (run["payoutsCompared"], run["transfersCompared"]) == (0, 1)
+        [found] = run["discrepancies"]
+        assert found["kind"] == "TRANSFER_WITHOUT_PAYOUT" and found["payout"] is None
+        assert found["stripe"]["amount"] == 700 and found["ours"] is None
+
+        runs = client.data(finance, "{ reconciliationRuns(first: 5) { edges { node { id "
+                           "discrepancies { kind } } } } }")["reconciliationRuns"]["edges"]
+        assert [edge["node"]["id"] for edge in runs] == [run["id"]]
+        node = client.data(finance, "query($id: ID!) { node(id: $id) { id "
+                           "... on ReconciliationRun { transfersCompared } } }",
+                           {"id": run["id"]})["node"]
+        assert node == {"id": run["id"], "transfersCompared": 1}
+
+        backwards = client.data(finance, RECONCILE, {"from": period["to"],
+                                                     "to": period["from"]})["reconcile"]
+        assert backwards["run"] is None
+        assert backwards["userErrors"][0]["code"] == "INVALID_INPUT"
+        worker = market.worker("Wanda")
+        refused = client.data(worker.key, RECONCILE, period)["reconcile"]
+        assert refused["userErrors"][0]["code"] == "FORBIDDEN"
+    finally:
+        emulator.stop()

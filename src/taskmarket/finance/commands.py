@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
+
+
+DATES = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]
 
 
 def audit_group(data_dir_option: Callable, open_services: Callable) -> click.Group:
@@ -42,9 +46,57 @@ def audit_group(data_dir_option: Callable, open_services: Callable) -> click.Gro
     return audit
 
 
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
 def finance_group(data_dir_option: Callable, open_services: Callable) -> click.Group:
     @click.group("finance")
     def finance() -> None:
         """Month-end work: reconcile with Stripe, export the books."""
+
+    @finance.command("reconcile")
+    @click.option("--from", "period_from", required=True, type=click.DateTime(DATES),
+                  help="Start of the period (UTC unless an offset is given).")
+    @click.option("--to", "period_to", required=True, type=click.DateTime(DATES),
+                  help="End of the period, exclusive.")
+    @data_dir_option
+    def reconcile(period_from: datetime, period_to: datetime, data_dir: Path) -> None:
+        """Compare our payouts with Stripe's transfers over a period; exit 1 when they
+        disagree, listing each discrepancy."""
+        from ..bootstrap import build_read_models, build_stripe
+        from ..domain import DomainError
+        from ..projections.runner import ProjectionRunner
+        from ..settings import Settings
+        from .reconcile import Reconciler
+
+        database, marketplace = open_services(data_dir)
+        reads = build_read_models(database)
+        try:
+            gateway = build_stripe(Settings.from_env(data_dir), start_emulator=False).gateway
+            reconciler = Reconciler(marketplace, reads, lambda: gateway.client)
+            # Bring the read models it compares (and then shows) up to date ourselves: a
+            # running `serve` may do the same meanwhile, the runners take turns.
+            catch_up = ProjectionRunner(database, ["payouts", "workers", "reconciliations"],
+                                        mapper=marketplace.mapper).catch_up
+            catch_up()
+            run_id = reconciler.run(_utc(period_from), _utc(period_to))
+            catch_up()
+            run = reads.reconciliation_run(run_id)
+        except (DomainError, RuntimeError) as error:
+            code = getattr(error, "code", "ERROR")
+            click.echo(f"error: {code}: {getattr(error, 'message', error)}", err=True)
+            raise SystemExit(2) from None
+        finally:
+            reads.close()
+            marketplace.close()
+        click.echo(f"run {run_id}: {run.payouts_compared} payouts, "
+                   f"{run.transfers_compared} transfers, "
+                   f"{len(run.discrepancies)} discrepancies")
+        for found in run.discrepancies:
+            click.echo(f"{found['kind']}\tpayout={found['payoutId'] or '-'}\t"
+                       f"transfer={found['stripeTransferId'] or '-'}\t{found['detail']}")
+        if run.discrepancies:
+            raise SystemExit(1)
 
     return finance

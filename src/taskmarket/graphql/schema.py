@@ -13,6 +13,9 @@ from .limits import extensions
 from .payouts import PayoutMutations
 from .people import PeopleMutations
 from .queries import Queries
+from .reconciliation import (
+    ReconciliationMutations, ReconciliationQueries, ReconciliationRun,
+)
 from .reviews import ReviewMutations
 from .scalars import SCALAR_MAP
 from .subscriptions import Subscriptions
@@ -21,10 +24,11 @@ from .types import Claim, Payout, Requester, Submission, Task, Worker
 from .webhooks import WebhookDelivery, WebhookEndpoint, WebhookMutations, WebhookQueries
 from .work import WorkMutations
 
-Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries, BooksQueries))
+Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries, BooksQueries,
+                              ReconciliationQueries))
 Mutation = merge_types("Mutation", (
     PeopleMutations, FundsMutations, TaskMutations, WorkMutations, ReviewMutations,
-    PayoutMutations, WebhookMutations,
+    PayoutMutations, WebhookMutations, ReconciliationMutations,
 ))
 
 
@@ -32,7 +36,7 @@ def build_schema(caches: bool = True) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query, mutation=Mutation, subscription=Subscriptions,
         types=[Requester, Worker, Task, Claim, Submission, Payout, WebhookEndpoint,
-               WebhookDelivery],
+               WebhookDelivery, ReconciliationRun],
         extensions=extensions(caches), config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
 

@@ -21,8 +21,8 @@ from psycopg_pool import ConnectionPool
 
 from ..database import Database
 from . import (
-    audit_chain, claims, event_log, ledger, ledger_history, payout_trace, payouts, requesters,
-    submissions, task_board, tasks, tracking, worker_stats, workers,
+    audit_chain, claims, event_log, ledger, ledger_history, payout_trace, payouts,
+    reconciliations, requesters, submissions, task_board, tasks, tracking, worker_stats, workers,
 )
 from .rows import (
     ClaimRow, EventRow, LedgerEntryRow, PayoutRow, RequesterRow, SubmissionRow, TaskRow,
@@ -150,6 +150,21 @@ class ReadModels:
         """The log's hash chain: latest position and its hash."""
         with self.pool.connection() as conn:
             return audit_chain.head(conn)
+
+    def reconciliation_runs(self, first: int, after: str | None = None
+                            ) -> list[reconciliations.ReconciliationRunRow]:
+        """Reconciliation runs, newest first."""
+        with self.pool.connection() as conn:
+            return reconciliations.newest(conn, first, after)
+
+    def reconciliation_run(self, run_id: UUID) -> reconciliations.ReconciliationRunRow | None:
+        with self.pool.connection() as conn:
+            return reconciliations.by_ids(conn, [run_id]).get(run_id)
+
+    def open_discrepancies(self) -> int:
+        """Discrepancies found by the newest reconciliation run."""
+        with self.pool.connection() as conn:
+            return reconciliations.open_discrepancies(conn)
 
     def payout_funding(self, payout: PayoutRow) -> list[EventRow]:
         """The events that funded a payout: escrow reservation or bonus, then deposits."""

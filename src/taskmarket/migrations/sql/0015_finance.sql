@@ -37,3 +37,6 @@ CREATE INDEX event_log_escrow_of_task ON event_log ((data->>'taskId'))
     WHERE type = 'RequesterEscrowReserved';
 CREATE INDEX event_log_bonus_of_payout ON event_log ((data->>'payoutId'))
     WHERE type = 'RequesterBonusFunded';
+
+-- Reconciliation: our payouts paid during a period.
+CREATE INDEX payouts_paid_at ON payouts (paid_at) WHERE status = 'PAID';
