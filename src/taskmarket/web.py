@@ -12,6 +12,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from .application import Marketplace
 from .database import Database
+from .finance.http import export_csv
 from .graphql.context import Services
 from .graphql.limits import BodySizeLimit, allowed_origins
 from .graphql.schema import schema
@@ -49,6 +50,7 @@ def create_app(database: Database, marketplace: Marketplace, reads=None,
         Route("/metrics", metrics_endpoint(reads)),
         Route("/healthz", healthz),
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
+        Route("/exports/{kind}.csv", export_csv, methods=["GET"]),
     ])
     app.state.database = database
     app.state.marketplace = marketplace

@@ -147,3 +147,34 @@ def test_finance_reconciles_through_the_api_and_lists_the_runs(client, market, m
         assert refused["userErrors"][0]["code"] == "FORBIDDEN"
     finally:
         emulator.stop()
+
+
+def test_the_ledger_and_payouts_download_as_csv_for_finance_keys(client, market, server):
+    import csv
+    import io
+
+    import httpx
+
+    acme = market.requester("Acme", deposit=1_234)
+    finance = market.key("FINANCE")
+    http = httpx.Client(base_url=server.url, timeout=30)
+    got = http.get("/exports/ledger.csv", headers={"Authorization": f"Bearer {finance}"})
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(got.text)))
+    assert [(r["account"], r["amount_minor"], r["amount"]) for r in rows] == [
+        ("external:deposits", "-1234", "-12.34"),
+        (f"requester:{parse_global_id(acme.id)[1][0]}:available", "1234", "12.34")]
+
+    empty = http.get("/exports/payouts.csv", params={"from": "2999-01-01"},
+                     headers={"Authorization": f"Bearer {market.admin}"})
+    assert empty.status_code == 200 and empty.text.splitlines()[0].startswith("position,id,")
+    assert len(empty.text.splitlines()) == 1
+    assert http.get("/exports/ledger.csv").status_code == 401
+    assert http.get("/exports/ledger.csv", headers={
+        "Authorization": f"Bearer {acme.key}"}).status_code == 403
+    bad = http.get("/exports/ledger.csv", params={"to": "last tuesday"},
+                   headers={"Authorization": f"Bearer {finance}"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "INVALID_INPUT"
+    assert http.get("/exports/events.csv", headers={
+        "Authorization": f"Bearer {finance}"}).status_code == 404
