@@ -130,11 +130,14 @@ def csv_chunks(conn: psycopg.Connection, kind: str, period_from: datetime | None
 
 
 class _Reader:
-    """A read()-able file over an iterator of byte chunks (for pyarrow's CSV reader)."""
+    """A read()-able file over an iterator of byte chunks (for pyarrow's CSV reader).
+
+    COPY sends about one row per chunk; they are gathered in a bytearray (amortised
+    appends, and only the unread tail is ever moved)."""
 
     def __init__(self, chunks: Iterator[bytes]):
         self.chunks = chunks
-        self.buffer = b""
+        self.buffer = bytearray()
         self.closed = False
 
     def read(self, size: int = -1) -> bytes:
@@ -145,7 +148,8 @@ class _Reader:
             self.buffer += chunk
         if size < 0:
             size = len(self.buffer)
-        out, self.buffer = self.buffer[:size], self.buffer[size:]
+        out = bytes(self.buffer[:size])
+        del self.buffer[:size]
         return out
 
     def readable(self) -> bool:
