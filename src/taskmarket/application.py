@@ -355,10 +355,10 @@ class Marketplace(Application[UUID]):
                               reversals_recorded: int) -> bool:
         """Record a finished run; False when a run with this id exists (a daily run that
         another worker recorded first)."""
-        from .domain.reconciliation import Reconciliation, check_period
+        from .domain.reconciliation import ReconciliationRun, check_period
 
         check_period(period_from, period_to)
-        run = Reconciliation(run_id=run_id, period_from=period_from, period_to=period_to,
+        run = ReconciliationRun(run_id=run_id, period_from=period_from, period_to=period_to,
                              started_at=started_at, finished_at=self.clock(),
                              payouts_compared=payouts_compared,
                              transfers_compared=transfers_compared,

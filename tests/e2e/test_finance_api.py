@@ -137,6 +137,10 @@ def test_finance_reconciles_through_the_api_and_lists_the_runs(client, market, m
                            "... on ReconciliationRun { transfersCompared } } }",
                            {"id": run["id"]})["node"]
         assert node == {"id": run["id"], "transfersCompared": 1}
+        [event] = client.data(finance, '{ events(types: ["ReconciliationRunCompleted"]) { '
+                              'edges { node { aggregateId data } } } }')["events"]["edges"]
+        assert event["node"]["aggregateId"] == run["id"]
+        assert event["node"]["data"]["discrepancies"][0]["stripe"]["amount"] == 700
 
         backwards = client.data(finance, RECONCILE, {"from": period["to"],
                                                      "to": period["from"]})["reconcile"]

@@ -128,7 +128,7 @@ def daily_run_id(day_start: datetime) -> UUID:
     return derived_id("reconciliation", "daily", day_start.date().isoformat())
 
 
-class Reconciliation(Aggregate):
+class ReconciliationRun(Aggregate):
     """One run: what was compared, and every discrepancy found (with both sides)."""
 
     @staticmethod

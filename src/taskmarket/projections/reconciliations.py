@@ -20,7 +20,7 @@ RUNS = Table("reconciliation_runs", (
 handlers = Handlers()
 
 
-@handlers.on("ReconciliationCompleted")
+@handlers.on("ReconciliationRunCompleted")
 def completed(batch: Batch, event: Any) -> None:
     batch["reconciliation_runs"].put(dict(
         id=event.originator_id, started_at=event.started_at, finished_at=event.finished_at,
