@@ -85,8 +85,12 @@ def test_balances_as_of_a_past_position_and_the_audit_head(client, market):
     assert at["position"] == first["position"]
 
     ledger = client.data(finance, """query($p: String) { ledger(first: 100, asOf: $p) {
-        edges { node { account amount } } } }""", {"p": first["position"]})["ledger"]
+        edges { node { account amount position } } } }""", {"p": first["position"]})["ledger"]
     assert len(ledger["edges"]) == 2
+    [deposited_at] = {e["node"]["position"] for e in ledger["edges"]}
+    deposit = client.data(finance, "query($p: String!) { events(after: $p, first: 1) { edges "
+                          "{ node { type } } } }", {"p": str(int(deposited_at) - 1)})
+    assert deposit["events"]["edges"][0]["node"]["type"] == "RequesterFundsDeposited"
 
     head = client.data(finance, "{ auditHead { position hash } }")["auditHead"]
     assert int(head["position"]) >= int(now["position"]) and len(head["hash"]) == 64

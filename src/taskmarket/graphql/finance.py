@@ -15,7 +15,8 @@ from .pagination import Connection, connection, page_size
 @strawberry.type(description="One side of a money movement; each movement's entries sum "
                  "to zero.")
 class LedgerEntry:
-    position: str = strawberry.field(description="The event that moved the money.")
+    position: str = strawberry.field(description="The event that moved the money (its "
+                                     "Event.position, usable as asOf).")
     account: str
     currency: str
     amount: int = strawberry.field(description="Signed, in the currency's minor unit.")
@@ -24,7 +25,9 @@ class LedgerEntry:
 
     @classmethod
     def from_row(cls, row: Any) -> "LedgerEntry":
-        return cls(position=str(row.position), account=row.account, currency=row.currency,
+        # Until the event log has the event (its projection runs apart), its store id.
+        position = row.log_position if row.log_position is not None else row.position
+        return cls(position=str(position), account=row.account, currency=row.currency,
                    amount=row.amount, event_type=row.event_type, occurred_at=row.occurred_at)
 
 

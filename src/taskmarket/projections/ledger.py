@@ -146,8 +146,12 @@ def entries(conn: psycopg.Connection, account_prefix: str, first: int,
         where, params = "owner = %s", [prefix]
     if until is not None:
         where, params = f"{where} AND position <= %s", [*params, until]
-    return fetch(conn, f"SELECT {_COLUMNS} FROM ledger_entries WHERE {where} "
-                       "AND (position, seq) > (%s, %s) ORDER BY position, seq LIMIT %s",
+    page = (f"SELECT {_COLUMNS} FROM ledger_entries WHERE {where} "
+            "AND (position, seq) > (%s, %s) ORDER BY position, seq LIMIT %s")
+    # Each entry's gap-free log position, looked up by the page's (at most 101) entries.
+    return fetch(conn, f"SELECT page.*, (SELECT e.position FROM event_log e WHERE "
+                       f"e.notification_id = page.position) AS log_position FROM ({page}) "
+                       "AS page ORDER BY page.position, page.seq",
                  [*params, *place, first], _make)
 
 
