@@ -22,9 +22,10 @@ def replayed_balances(database, notification_id: int) -> list[tuple]:
                             "ORDER BY account, currency").fetchall()
 
 
+@pytest.mark.parametrize("every", [30, 5])  # 5: fewer than the accounts, one per account
 def test_balances_as_of_any_position_equal_a_replay_of_the_log_up_to_it(
-        database, reads, monkeypatch):
-    monkeypatch.setattr(ledger_history, "CHECKPOINT_EVERY", 30)
+        database, reads, monkeypatch, every):
+    monkeypatch.setattr(ledger_history, "CHECKPOINT_EVERY", every)
     market = BusyMarket(database, seed=15)
     try:
         market.setup(requesters=3, workers=4)
@@ -38,6 +39,12 @@ def test_balances_as_of_any_position_equal_a_replay_of_the_log_up_to_it(
         log = conn.execute("SELECT position, notification_id FROM event_log "
                            "ORDER BY position").fetchall()
     assert checkpoints >= 3
+    with database.connect() as conn:
+        sizes = conn.execute("SELECT count(*) FROM ledger_checkpoints GROUP BY position"
+                             ).fetchall()
+        entries = conn.execute("SELECT count(*) FROM ledger_entries").fetchone()[0]
+    # Never more checkpoint rows than entries: an interval is at least one per account.
+    assert sum(size for (size,) in sizes) <= entries
 
     rng = random.Random(2026)
     chosen = sorted({1, len(log)} | {rng.randint(1, len(log)) for _ in range(6)})

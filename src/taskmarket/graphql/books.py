@@ -3,7 +3,7 @@ of the log, and the head of the log's hash chain. FINANCE and ADMIN keys only.""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Optional
 
 import strawberry
@@ -75,6 +75,8 @@ async def account_balances(info: strawberry.Info, as_of: Optional[str] = None,
     need_finance(context)
     if as_of is not None and at is not None:
         raise ClientError("give asOf or at, not both", "INVALID_INPUT")
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)  # a time without an offset is UTC
     moment, rows = await context.call(context.reads.account_balances,
                                       parse_log_position(as_of, "asOf"), at)
     return AccountBalances(

@@ -25,17 +25,26 @@ CHECKPOINTS = Table("ledger_checkpoints", ("position", "account", "currency", "b
 CHECKPOINT_EVERY = 5_000
 
 
+def _entries_since(conn: psycopg.Connection, position: int, at_most: int) -> int:
+    return conn.execute("SELECT count(*) FROM (SELECT 1 FROM ledger_entries "
+                        "WHERE position > %s LIMIT %s) AS recent",
+                        (position, at_most)).fetchone()[0]
+
+
 def checkpoint(batch: Batch) -> None:
-    """Copy all balances when enough entries were booked since the last checkpoint."""
+    """Copy all balances when enough entries were booked since the last checkpoint.
+
+    Runs at the start of every batch, live ones of a few events too, so the usual case
+    (not yet) costs two index lookups and a count of at most CHECKPOINT_EVERY index
+    entries; the accounts are counted only once that many entries are there.
+    """
     conn = batch.conn
     last = conn.execute("SELECT coalesce(max(position), 0) FROM ledger_checkpoints"
                         ).fetchone()[0]
+    if _entries_since(conn, last, CHECKPOINT_EVERY) < CHECKPOINT_EVERY:
+        return
     accounts = conn.execute("SELECT count(*) FROM ledger_balances").fetchone()[0]
-    every = max(CHECKPOINT_EVERY, accounts)
-    row = conn.execute(
-        "SELECT count(*), max(position) FROM (SELECT position FROM ledger_entries "
-        "WHERE position > %s ORDER BY position LIMIT %s) AS recent", (last, every)).fetchone()
-    if row[0] < every:
+    if accounts > CHECKPOINT_EVERY and _entries_since(conn, last, accounts) < accounts:
         return
     newest = conn.execute("SELECT max(position) FROM ledger_entries").fetchone()[0]
     conn.execute("INSERT INTO ledger_checkpoints (position, account, currency, balance) "
