@@ -115,7 +115,8 @@ def finance_group(data_dir_option: Callable, open_services: Callable) -> click.G
     def export(kind: str, period_from: datetime | None, period_to: datetime | None, fmt: str,
                output: Path | None, data_dir: Path) -> None:
         """Export payouts, ledger entries or events in log order, with global IDs and
-        amounts in minor units plus a decimal column."""
+        amounts in minor units plus a decimal column. --from/--to select by the time of
+        the event: a payout's request, a ledger entry's booking, an event's own."""
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
