@@ -43,7 +43,8 @@ def period():
 
 
 def run_of(reads, run_id):
-    wait_until(lambda: reads.reconciliation_run(run_id), timeout=20, message="run projected")
+    """The run as finance reads it, once every read model shows what it recorded."""
+    assert reads.wait_for(reads.max_position(), timeout=20)
     return reads.reconciliation_run(run_id)
 
 
@@ -160,3 +161,36 @@ def test_the_cli_lists_the_discrepancies_and_exits_1(database, emulator):
     assert done.returncode == 1, done.stderr
     assert "0 payouts, 1 transfers, 1 discrepancies" in done.stdout
     assert "TRANSFER_WITHOUT_PAYOUT\tpayout=-" in done.stdout
+
+
+def test_a_lost_reversal_of_a_transfer_made_before_the_period_is_found(
+        database, emulator, reads):
+    from taskmarket.bootstrap import build_marketplace
+
+    control = httpx.Client(base_url=emulator.url)
+    with pipeline(database, emulator, run_worker=False, dispatch=False) as app:
+        projections = start_projections(database, app)
+        try:
+            requester = funded_requester(app)
+            worker = app.register_worker("Ada", [])
+            payout = accepted_payout(app, requester, post(app, requester), worker)
+            two_days_ago = utc_now() - timedelta(days=2)
+            old = control.post("/_emulator/transfers", json={
+                "amount": 250, "currency": "usd", "destination": connected_account(emulator),
+                "created": int(two_days_ago.timestamp()),
+                "metadata": {"payout_id": str(payout)}}).json()
+            back_then = build_marketplace(database, clock=lambda: two_days_ago)
+            try:
+                back_then.record_payout_paid(payout, old["id"])
+            finally:
+                back_then.close()
+            control.post(f"/_emulator/transfers/{old['id']}/reversals", json={"amount": 100})
+
+            reconciler = Reconciler(app, reads, emulator.stripe_client)
+            run = run_of(reads, reconciler.run(*period()))
+            assert found(run) == Counter({("UNRECORDED_REVERSAL", str(payout), old["id"]): 1})
+            assert app.get_payout(payout).reversed
+            wait_until(lambda: reads.ledger_balance("platform:reversed_transfers") == 100,
+                       timeout=20, message="the reversal booked in the ledger")
+        finally:
+            projections.stop()

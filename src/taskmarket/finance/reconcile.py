@@ -1,12 +1,12 @@
 """A reconciliation run: Stripe's transfers of a period against our payouts.
 
-Stripe's side is listed through the SDK with auto-pagination (transfers created in the
-period, and the reversals of those that were reversed); a payout we paid in the period
-whose transfer is not in that list (made just before the period started) is asked for by
-id before it is called missing. Our side is read from the payouts read model once it has
-caught up with the log. A reversal found here is recorded exactly as the webhook would
-have recorded it (once: the payout refuses a second one). The run is then recorded as an
-event, whatever it found.
+Stripe's side is listed through the SDK with auto-pagination: transfers created in the
+period with the reversals of those that were reversed, plus, asked for by id, the
+transfers reversed during the period (its ``transfer.reversed`` events) and those of
+payouts we paid in the period that were made before it started. Our side is read from
+the payouts read model once it has caught up with the log. A reversal found here is
+recorded exactly as the webhook would have recorded it (once: the payout refuses a second
+one). The run is then recorded as an event, whatever it found.
 """
 
 from __future__ import annotations
@@ -76,6 +76,18 @@ class Reconciler:
             found = StripeTransfer(**{**found.__dict__, "amount_reversed": total})
         return found
 
+    @staticmethod
+    def _reversed_transfer_ids(client: stripe.StripeClient, period_from: datetime,
+                               period_to: datetime) -> Iterator[str]:
+        """Transfers reversed during the period, whenever they were created (Stripe's
+        ``transfer.reversed`` events; it keeps them for 30 days)."""
+        created = {"gte": math.floor(period_from.timestamp()),
+                   "lt": math.ceil(period_to.timestamp())}
+        page = client.v1.events.list({"type": "transfer.reversed", "created": created,
+                                      "limit": PAGE})
+        for event in page.auto_paging_iter():
+            yield event.data.object.id
+
     def _retrieve(self, client: stripe.StripeClient, transfer_id: str) -> StripeTransfer | None:
         try:
             return self._with_reversals(client, client.v1.transfers.retrieve(transfer_id))
@@ -107,9 +119,13 @@ class Reconciler:
         paid = self._ours("WHERE p.status = 'PAID' AND p.paid_at >= %s AND p.paid_at < %s",
                           (period_from, period_to))
         listed = {t.id for t in transfers}
-        for payout in paid:
-            if payout.transfer_id and payout.transfer_id not in listed:
-                found = self._retrieve(client, payout.transfer_id)
+        # Transfers made before the period: those our payouts of the period name, and
+        # those reversed during it.
+        wanted = [p.transfer_id for p in paid if p.transfer_id]
+        wanted += self._reversed_transfer_ids(client, period_from, period_to)
+        for transfer_id in wanted:
+            if transfer_id not in listed:
+                found = self._retrieve(client, transfer_id)
                 if found is not None:
                     transfers.append(found)
                     listed.add(found.id)

@@ -307,6 +307,15 @@ def list_reversals(call: Call) -> dict[str, Any]:
             "url": f"/v1/transfers/{transfer_id}/reversals"}
 
 
+def list_events(call: Call) -> dict[str, Any]:
+    p = call.params
+    limit = _int(p, "limit", minimum=1, maximum=100) or 10
+    page, has_more = call.state.store.list_events(
+        limit=limit, starting_after=_str(p, "starting_after"), type=_str(p, "type"),
+        created=_created(p))
+    return {"object": "list", "data": page, "has_more": has_more, "url": "/v1/events"}
+
+
 async def unknown_route(request: Request) -> Response:
     request_id = new_id("req_", 14)
     return _error(ApiError(404, f"Unrecognized request URL ({request.method}: {request.url.path}). "
@@ -332,6 +341,7 @@ def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | N
         Route("/v1/transfers/{transfer_id}", _route(update_transfer), methods=["POST"]),
         Route("/v1/transfers/{transfer_id}/reversals", _route(create_reversal), methods=["POST"]),
         Route("/v1/transfers/{transfer_id}/reversals", _route(list_reversals), methods=["GET"]),
+        Route("/v1/events", _route(list_events), methods=["GET"]),
         *control_routes(),
         Route("/{path:path}", unknown_route, methods=_ALL_METHODS),
     ]

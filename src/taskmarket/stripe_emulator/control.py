@@ -123,11 +123,16 @@ async def transfer_behind_the_back(request: Request) -> JSONResponse:
 
 
 async def silent_reversal(request: Request) -> JSONResponse:
-    """Reverse (part of) a transfer and lose its ``transfer.reversed`` webhook."""
+    """Reverse (part of) a transfer and lose its ``transfer.reversed`` webhook: the event
+    is recorded (``GET /v1/events`` lists it), never delivered."""
+    state = _state(request)
     try:
         data = await _body(request)
-        reversal, _ = _state(request).store.create_reversal(
+        reversal, transfer = state.store.create_reversal(
             request.path_params["transfer_id"], amount=data.get("amount"))
+        state.store.record_event("transfer.reversed", transfer,
+                                 api_version=state.config.api_version, request_id=None,
+                                 idempotency_key=None)
     except ValueError as exc:
         return _bad(str(exc))
     except ApiError as err:

@@ -310,6 +310,21 @@ class Store:
             self.events.append(event)
             return copy.deepcopy(event)
 
+    def list_events(self, *, limit: int = 10, starting_after: str | None = None,
+                    type: str | None = None, created: dict[str, int] | None = None
+                    ) -> tuple[list[dict[str, Any]], bool]:
+        """Newest first, like Stripe: ``(page, has_more)``, by type and creation time."""
+        with self._lock:
+            ordered = [e for e in reversed(self.events)
+                       if (type is None or e["type"] == type)
+                       and _in_range(e["created"], created or {})]
+            if starting_after is not None:
+                ids = [e["id"] for e in ordered]
+                if starting_after not in ids:
+                    raise no_such("event", starting_after, param="starting_after", status=400)
+                ordered = ordered[ids.index(starting_after) + 1:]
+            return copy.deepcopy(ordered[:limit]), len(ordered) > limit
+
     def all_events(self) -> list[dict[str, Any]]:
         with self._lock:
             return copy.deepcopy(self.events)
