@@ -194,3 +194,48 @@ def test_a_lost_reversal_of_a_transfer_made_before_the_period_is_found(
                        timeout=20, message="the reversal booked in the ledger")
         finally:
             projections.stop()
+
+
+def test_two_workers_running_the_daily_run_at_once_record_one_run_and_one_reversal(
+        database, emulator, reads):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from taskmarket.bootstrap import build_marketplace
+
+    control = httpx.Client(base_url=emulator.url)
+    with pipeline(database, emulator, run_worker=False, dispatch=False) as app:
+        projections = start_projections(database, app)
+        try:
+            requester = funded_requester(app)
+            payout = accepted_payout(app, requester, post(app, requester),
+                                     app.register_worker("Ada", []))
+            yesterday = utc_now() - timedelta(days=1)
+            transfer = control.post("/_emulator/transfers", json={
+                "amount": 250, "currency": "usd", "destination": connected_account(emulator),
+                "created": int(yesterday.timestamp()),
+                "metadata": {"payout_id": str(payout)}}).json()
+            back_then = build_marketplace(database, clock=lambda: yesterday)
+            try:
+                back_then.record_payout_paid(payout, transfer["id"])
+            finally:
+                back_then.close()
+            control.post(f"/_emulator/transfers/{transfer['id']}/reversals", json={})
+            assert reads.wait_for(reads.max_position(), timeout=20)
+
+            others = [build_marketplace(database) for _ in range(2)]
+            try:
+                dailies = [DailyReconciliation(
+                    lambda a=other: Reconciler(a, reads, emulator.stripe_client), other.clock)
+                    for other in others]
+                with ThreadPoolExecutor(2) as pool:
+                    outcomes = list(pool.map(lambda daily: daily.run_due(), dailies))
+            finally:
+                for other in others:
+                    other.close()
+            [run_id] = [outcome for outcome in outcomes if outcome is not None]
+            assert run_of(reads, run_id) is not None
+            assert len(reads.reconciliation_runs(10)) == 1
+            history = [e.type for e in reads.aggregate_history(payout)]
+            assert history.count("PayoutTransferReversed") == 1
+        finally:
+            projections.stop()
