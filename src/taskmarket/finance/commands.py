@@ -118,7 +118,7 @@ def finance_group(data_dir_option: Callable, open_services: Callable) -> click.G
         amounts in minor units plus a decimal column. --from/--to select by the time of
         the event: a payout's request, a ledger entry's booking, an event's own."""
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         from ..projections.runner import ProjectionRunner
         from . import exports
@@ -133,15 +133,20 @@ def finance_group(data_dir_option: Callable, open_services: Callable) -> click.G
                          mapper=marketplace.mapper).catch_up()
         marketplace.close()
         with database.connect() as conn, Progress(
-                TextColumn(f"exporting {kind}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn(f"exporting {kind}"), BarColumn(),
+                TextColumn("{task.completed:,} of ~{task.total:,} rows"), TimeElapsedColumn(),
                 console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task(kind, total=exports.count(conn, kind, start, end))
+            task = bar.add_task(kind, total=max(1, exports.estimate(conn, kind, start, end)))
+
+            def advance(rows: int) -> None:
+                done = bar.tasks[0].completed + rows
+                bar.update(task, completed=done, total=max(done, bar.tasks[0].total or 1))
+
             if fmt == "parquet":
-                rows = exports.write_parquet(conn, kind, str(output), start, end,
-                                             lambda n: bar.advance(task, n))
+                rows = exports.write_parquet(conn, kind, str(output), start, end, advance)
             else:
                 rows = _write_csv(exports.csv_chunks(conn, kind, start, end), output,
-                                  lambda n: bar.advance(task, n))
+                                  advance)
         click.echo(f"exported {rows} {kind} rows" + (f" to {output}" if output else ""),
                    err=True)
 
