@@ -186,3 +186,46 @@ def test_the_ledger_and_payouts_download_as_csv_for_finance_keys(client, market,
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "INVALID_INPUT"
     assert http.get("/exports/events.csv", headers={
         "Authorization": f"Bearer {finance}"}).status_code == 404
+
+
+def test_traces_of_an_auto_approved_payout_and_of_a_bonus(client, market, server):
+    from taskmarket.domain import Money
+    from taskmarket.domain.task import TaskSpec
+    from taskmarket.global_ids import to_global_id
+
+    later = [datetime.now(timezone.utc)]
+    backend = build_marketplace(server.database, clock=lambda: later[0])
+    try:
+        acme = backend.create_requester("Acme")
+        backend.deposit_funds(acme, 1_000, "USD", "wire-1")
+        ada = backend.register_worker("Ada", [], "acct_ada")
+        task = backend.post_task(acme, TaskSpec("t", "i", Money(300, "USD"),
+                                                auto_approve_after_seconds=60))
+        claim = backend.claim_task(task, ada)
+        submission = backend.submit_work(task, claim, ada, {"a": 1})
+        later[0] += timedelta(seconds=61)
+        automatic = backend.auto_approve(task, submission)
+        bonus = backend.pay_bonus(acme, ada, 50, "USD", "thanks")
+    finally:
+        backend.close()
+    finance = market.key("FINANCE")
+    query = """query($id: ID!) { node(id: $id) { ... on Payout { trace { autoApproved
+        reviewedBy { id } reviewedAt task { id } submission { id }
+        funding { type data } } } } }"""
+
+    def trace(payout_id):
+        deadline = datetime.now(timezone.utc) + timedelta(seconds=30)
+        while True:  # the API's projections follow the log on their own thread
+            node = client.data(finance, query, {"id": to_global_id("Payout", payout_id)})
+            if node["node"] or datetime.now(timezone.utc) > deadline:
+                return node["node"]["trace"]
+
+    auto = trace(automatic)
+    assert auto["autoApproved"] is True and auto["reviewedBy"] is None
+    assert auto["reviewedAt"] and auto["task"]["id"] == to_global_id("Task", task)
+    assert [f["type"] for f in auto["funding"]] == ["RequesterEscrowReserved",
+                                                    "RequesterFundsDeposited"]
+    extra = trace(bonus)
+    assert (extra["task"], extra["submission"], extra["reviewedBy"]) == (None, None, None)
+    assert [(f["type"], f["data"]["amount"]) for f in extra["funding"]] == [
+        ("RequesterBonusFunded", 50), ("RequesterFundsDeposited", 1_000)]

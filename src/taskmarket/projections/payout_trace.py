@@ -34,20 +34,30 @@ def _funding_event(conn: psycopg.Connection, payout: PayoutRow) -> EventRow | No
     return found[0] if found else None
 
 
-def _deposits_drawn_on(conn: psycopg.Connection, requester_id: UUID,
-                       funding: EventRow) -> list[int]:
-    """Notification ids of the deposits the funding debit drew on (first in, first out)."""
+def _debit_position(conn: psycopg.Connection, payout: PayoutRow, funding: EventRow) -> int:
+    """Where the ledger booked the funding debit: a reservation from its own event, a
+    bonus from the payout's PayoutRequested (see ledger.py)."""
+    if funding.type != "RequesterBonusFunded":
+        return funding.notification_id
+    row = conn.execute("SELECT notification_id FROM event_log WHERE aggregate_id = %s "
+                       "AND type = 'PayoutRequested'", (payout.id,)).fetchone()
+    return row[0] if row else funding.notification_id
+
+
+def _deposits_drawn_on(conn: psycopg.Connection, requester_id: UUID, debit: int) -> list[int]:
+    """Notification ids of the deposits the debit booked at ``debit`` drew on (first in,
+    first out)."""
     entries = conn.execute(
         "SELECT position, amount, event_type FROM ledger_entries WHERE account = %s "
         "AND position <= %s ORDER BY position, seq",
-        (f"requester:{requester_id}:available", funding.notification_id)).fetchall()
+        (f"requester:{requester_id}:available", debit)).fetchall()
     deposits: list[tuple[int, int, int]] = []  # (nid, start, end) in deposited money
     deposited = used = 0
     for position, amount, kind in entries:
         if kind == DEPOSITED:
             deposits.append((position, deposited, deposited + amount))
             deposited += amount
-        elif position == funding.notification_id:
+        elif position == debit:
             start, end = used, used - amount
             return [nid for nid, low, high in deposits if low < end and high > start]
         else:
@@ -60,7 +70,8 @@ def funding(conn: psycopg.Connection, payout: PayoutRow) -> list[EventRow]:
     funded_by = _funding_event(conn, payout)
     if funded_by is None:
         return []
-    nids = _deposits_drawn_on(conn, payout.requester_id, funded_by)
+    nids = _deposits_drawn_on(conn, payout.requester_id,
+                              _debit_position(conn, payout, funded_by))
     deposits = fetch(conn, f"SELECT {event_log.COLUMNS} FROM event_log "
                            "WHERE notification_id = ANY(%s) ORDER BY position", (nids,),
                      event_log.make)
