@@ -68,6 +68,5 @@ def by_ids(conn: psycopg.Connection, ids: list[UUID]) -> dict[UUID, Reconciliati
 def open_discrepancies(conn: psycopg.Connection) -> int:
     """Discrepancies the newest run found (what is still open as far as we know)."""
     row = conn.execute("SELECT jsonb_array_length(discrepancies) FROM reconciliation_runs "
-                       "ORDER BY finished_at DESC NULLS LAST, started_at DESC LIMIT 1"
-                       ).fetchone()
+                       "ORDER BY started_at DESC, id DESC LIMIT 1").fetchone()
     return row[0] if row else 0
