@@ -143,6 +143,15 @@ def test_the_daily_run_reconciles_yesterday_once(database, emulator, reads):
             with pytest.raises(DomainError) as refused:
                 reconciler.run(run.period_to, run.period_from)
             assert refused.value.code == "INVALID_INPUT"
+
+            import stripe
+            down = Reconciler(app, reads, lambda: stripe.StripeClient(
+                "sk_test_down", base_addresses={"api": "http://127.0.0.1:9"},
+                max_network_retries=0))
+            with pytest.raises(DomainError) as unavailable:
+                down.run(*period())
+            assert unavailable.value.code == "STRIPE_UNAVAILABLE"
+            assert len(reads.reconciliation_runs(10)) == 1  # nothing recorded
         finally:
             projections.stop()
 
