@@ -12,7 +12,8 @@ from starlette.routing import Route, WebSocketRoute
 
 from .application import Marketplace
 from .database import Database
-from .finance.http import export_csv
+from .finance.http import export_endpoint
+from .graphql.auth import secret_from_header
 from .graphql.context import Services
 from .graphql.limits import BodySizeLimit, allowed_origins
 from .graphql.schema import schema
@@ -36,6 +37,10 @@ def create_app(database: Database, marketplace: Marketplace, reads=None,
 
     graphql = GraphQLView(schema, Services(marketplace, reads, reconciler_factory=(
         reconciler_factory(marketplace, reads, settings))))
+    def api_key_of(request: Request):
+        secret = secret_from_header(request.headers.get("authorization"))
+        return marketplace.authenticate(secret) if secret else None
+
     origins = allowed_origins()
     middleware = [
         Middleware(RequestIdMiddleware),
@@ -50,7 +55,7 @@ def create_app(database: Database, marketplace: Marketplace, reads=None,
         Route("/metrics", metrics_endpoint(reads)),
         Route("/healthz", healthz),
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
-        Route("/exports/{kind}.csv", export_csv, methods=["GET"]),
+        Route("/exports/{kind}.csv", export_endpoint(api_key_of), methods=["GET"]),
     ])
     app.state.database = database
     app.state.marketplace = marketplace

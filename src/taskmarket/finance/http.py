@@ -3,15 +3,15 @@ for FINANCE and ADMIN bearer keys."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ..domain import Role
-from ..graphql.auth import secret_from_header
 from .exports import csv_chunks
 
 HTTP_KINDS = ("payouts", "ledger")
@@ -32,13 +32,20 @@ def parse_time(value: str | None, name: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-async def export_csv(request: Request) -> Response:
+def export_endpoint(api_key_of: Callable[[Request], Any]):
+    """The endpoint; ``api_key_of(request)`` is the live API key the request presents, or
+    None (the web app passes the one bearer-key rule the GraphQL API uses)."""
+
+    async def export(request: Request) -> Response:
+        return await export_csv(request, await run_in_threadpool(api_key_of, request))
+
+    return export
+
+
+async def export_csv(request: Request, key: Any) -> Response:
     kind = request.path_params["kind"]
     if kind not in HTTP_KINDS:
         return _refuse(404, "NOT_FOUND", f"exports are {', '.join(HTTP_KINDS)}")
-    secret = secret_from_header(request.headers.get("authorization"))
-    marketplace = request.app.state.marketplace
-    key = await run_in_threadpool(marketplace.authenticate, secret) if secret else None
     if key is None:
         return _refuse(401, "UNAUTHENTICATED", "an API key is required")
     if key.role not in (Role.FINANCE, Role.ADMIN):
