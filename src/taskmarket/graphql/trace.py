@@ -38,7 +38,8 @@ async def trace_of(info: strawberry.Info, payout: Any) -> PayoutTrace:
         task = await context.loaders.tasks.load(payout.task_id)
     automatic = bool(submission and submission.automatic)
     reviewer = None
-    if submission is not None and not automatic:
+    # A bonus may name a submission too; it was not paid for a review.
+    if payout.kind == "submission" and submission is not None and not automatic:
         reviewer = await context.loaders.requesters.load(payout.requester_id)
     funding = await context.call(context.reads.payout_funding, payout)
     return PayoutTrace(
