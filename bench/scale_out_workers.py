@@ -51,6 +51,7 @@ def worker_rows(quick: bool, postgres: Postgres) -> list[dict]:
         emulator = start_emulator()
         stack.callback(emulator.stop)
         account = emulator.stripe_client().v1.accounts.create({"type": "express"}).id
+        emulator.state.store.complete_onboarding(account)
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tm-bench-w-")))
         env = {k: v for k, v in os.environ.items()
                if k not in ("STRIPE_API_KEY", "TASKMARKET_DATA_DIR")}

@@ -32,11 +32,12 @@ from taskmarket.bootstrap import build_marketplace  # noqa: E402
 from taskmarket.domain import Money  # noqa: E402
 from taskmarket.domain.task import TaskSpec  # noqa: E402
 from taskmarket.projections.runner import ProjectionRunner  # noqa: E402
-from taskmarket.webhooks import feed  # noqa: E402
+from taskmarket.webhooks import feed, store  # noqa: E402
 from taskmarket.webhooks.deliverer import body_of  # noqa: E402
 from taskmarket.webhooks.engine import WebhookEngine  # noqa: E402
 from taskmarket.webhooks.policy import DeliveryPolicy  # noqa: E402
 from taskmarket.webhooks.signing import sign  # noqa: E402
+from taskmarket.webhooks.sync import prepare, sync_endpoints  # noqa: E402
 
 ROUNDS = 3
 
@@ -110,10 +111,12 @@ def _raw_round(url: str, bodies: list[list[tuple[bytes, str]]], counter: Counter
 def _shape(postgres, url: str, counter: Counter, endpoints: int, tasks: int) -> dict:
     with postgres.database("webhooks") as database:
         marketplace, requesters, endpoint_ids = _setup(database, url, endpoints, tasks)
-        with database.connect() as conn:
+        with database.connect(autocommit=True) as conn:
+            prepare(conn)
+            sync_endpoints(marketplace, conn)  # the endpoints' state rows, as the engine's
             bodies = [[(body_of(event), secret) for event in feed.events_for(
-                conn, requester, [], 0, 100_000)]
-                for requester, (_, secret) in zip(requesters, endpoint_ids)]
+                conn, store.endpoint_state(conn, endpoint_id), 0, 100_000)]
+                for endpoint_id, secret in endpoint_ids]
         expected = sum(len(items) for items in bodies)
         policy = DeliveryPolicy(allow_private=True, batch=100, workers=endpoints)
         engine = WebhookEngine(database, marketplace, policy)

@@ -23,12 +23,15 @@ from eventsourcing.persistence import IntegrityError
 from .clock import utc_now
 from .domain import ApiKey, DomainError, Money, Payout, Requester, Role, Task, Worker
 from .domain.apikey import hash_secret
+from .domain.catalog import deliverable_types, deliverable_types_except
+from .domain.payout import bonus_reason
 from .domain.ids import (
     api_key_id, payout_id_for_bonus, payout_id_for_submission, task_id_for_key,
 )
 from .domain.task import ReviewDecision, TaskSpec
-from .domain.webhook import WebhookEndpoint
+from .domain.webhook import WebhookEndpoint, new_secret
 from .domain.worker import normalize_skills
+from .event_visibility import endpoint_visibility
 
 MAX_ATTEMPTS = 64
 # Reasons a candidate task cannot be claimed that say "try the next one", not "stop".
@@ -154,10 +157,22 @@ class Marketplace(Application[UUID]):
         self.save(worker)
 
     @retry_on_conflict
-    def link_payout_account(self, worker_id: UUID, account_id: str) -> None:
+    def link_payout_account(self, worker_id: UUID, account_id: str,
+                            status: str | None = None,
+                            requirements_due: list[str] | None = None) -> None:
         worker = self.get_worker(worker_id)
-        worker.link_account(account_id)
+        worker.link_account(account_id, status, requirements_due)
         self.save(worker)
+
+    @retry_on_conflict
+    def record_payout_account_status(self, worker_id: UUID, account_id: str, status: str,
+                                     requirements_due: list[str]) -> bool:
+        """What Stripe says of a worker's account; False when nothing changed."""
+        worker = self.get_worker(worker_id)
+        written = worker.update_account_status(account_id, status, requirements_due)
+        if written:
+            self.save(worker)
+        return written
 
     # --- money in -------------------------------------------------------------------
     @retry_on_conflict
@@ -294,17 +309,39 @@ class Marketplace(Application[UUID]):
 
     # --- payouts --------------------------------------------------------------------
     @retry_on_conflict
+    def pay_submission_bonus(self, requester_id: UUID, task_id: UUID, submission_id: UUID,
+                             amount: int, currency: str, reason: str,
+                             idempotency_key: str) -> UUID:
+        """A bonus, from the requester's balance, to the worker of a submission of one of
+        its tasks. The same key with the same input returns the same payout."""
+        money = Money.of(amount, currency)
+        reason = bonus_reason(reason)
+        task = self.get_task(task_id)
+        submission = task.submissions.get(submission_id)
+        if task.requester_id != requester_id or submission is None:
+            raise DomainError("NOT_FOUND", "no such submission of your tasks",
+                              ["submissionId"])
+        return self.pay_bonus(requester_id, submission.worker_id, money.amount,
+                              money.currency, idempotency_key, reason=reason,
+                              task_id=task.id, submission_id=submission_id)
+
+    @retry_on_conflict
     def pay_bonus(self, requester_id: UUID, worker_id: UUID, amount: int, currency: str,
-                  idempotency_key: str) -> UUID:
+                  idempotency_key: str, *, reason: str | None = None,
+                  task_id: UUID | None = None, submission_id: UUID | None = None) -> UUID:
         money = Money.of(amount, currency)
         if not (idempotency_key or "").strip():
             raise DomainError("INVALID_INPUT", "a bonus needs an idempotency key",
                               ["idempotencyKey"])
+        if len(idempotency_key) > 255:
+            raise DomainError("INVALID_INPUT", "an idempotency key is at most 255 characters",
+                              ["idempotencyKey"])
         payout_id = payout_id_for_bonus(requester_id, idempotency_key)
         if self.exists(payout_id):
             existing = self.get_payout(payout_id)
-            if (existing.worker_id, existing.amount, existing.currency) != (
-                    worker_id, money.amount, money.currency):
+            if (existing.worker_id, existing.amount, existing.currency,
+                    existing.submission_id, getattr(existing, "reason", None)) != (
+                    worker_id, money.amount, money.currency, submission_id, reason):
                 raise DomainError("IDEMPOTENCY_KEY_REUSED",
                                   "this idempotency key was used with different input",
                                   ["idempotencyKey"])
@@ -314,8 +351,9 @@ class Marketplace(Application[UUID]):
         requester.pay_bonus(payout_id, money)
         payout = Payout(
             payout_id=payout_id, worker_id=worker_id, requester_id=requester_id,
-            amount=money.amount, currency=money.currency, task_id=None, submission_id=None,
-            kind="bonus", requested_at=self.clock(),
+            amount=money.amount, currency=money.currency, task_id=task_id,
+            submission_id=submission_id, kind="bonus", requested_at=self.clock(),
+            reason=reason,
         )
         self.save(requester, payout)
         return payout_id
@@ -419,27 +457,39 @@ class Marketplace(Application[UUID]):
         return self._load(WebhookEndpoint, endpoint_id, "endpointId")
 
     def create_webhook_endpoint(self, url: str, event_types: list[str] | None,
-                                requester_id: UUID, owner_key_id: UUID | None = None
-                                ) -> tuple[UUID, str]:
-        """Register an endpoint for a requester's events; returns its id and its secret."""
-        from .webhooks.catalog import deliverable_types
-        from .webhooks.signing import new_secret, secret_hash
+                                requester_id: UUID, owner_key_id: UUID | None = None,
+                                audience: Role = Role.REQUESTER) -> tuple[UUID, str]:
+        """Register an endpoint for a requester's events; returns its id and its secret.
+
+        It receives what a key of role ``audience`` (the caller's) may read of them."""
+        from .webhooks.targets import check_target
 
         self.get_requester(requester_id)
+        url = check_target(url)
+        allowed = deliverable_types_except(
+            endpoint_visibility(audience, requester_id).hidden_kinds)
         secret = new_secret()
         endpoint = WebhookEndpoint.create(url, event_types, requester_id, owner_key_id,
-                                          secret_hash(secret), deliverable_types(), self.clock())
+                                          hash_secret(secret), deliverable_types(), self.clock(),
+                                          audience=audience.value, allowed_types=allowed)
         self.webhook_records.save_secret(endpoint.id, endpoint.secret_hash, secret)
         self.save(endpoint)
         return endpoint.id, secret
 
     @retry_on_conflict
     def update_webhook_endpoint(self, endpoint_id: UUID, url: str | None = None,
-                                event_types: list[str] | None = None) -> None:
-        from .webhooks.catalog import deliverable_types
+                                event_types: list[str] | None = None,
+                                audience: Role | None = None) -> None:
+        """Change an endpoint; it then receives what a key of role ``audience`` may read."""
+        from .webhooks.targets import check_target
 
         endpoint = self.get_webhook_endpoint(endpoint_id)
-        if endpoint.update(url, event_types, deliverable_types()):
+        if url is not None:
+            url = check_target(url)
+        role = audience or Role(endpoint.audience)
+        allowed = deliverable_types_except(
+            endpoint_visibility(role, endpoint.requester_id).hidden_kinds)
+        if endpoint.update(url, event_types, deliverable_types(), role.value, allowed):
             self.save(endpoint)
 
     @retry_on_conflict
@@ -461,12 +511,10 @@ class Marketplace(Application[UUID]):
     @retry_on_conflict
     def rotate_webhook_secret(self, endpoint_id: UUID) -> str:
         """A new signing secret, used from the next delivery on; returned once."""
-        from .webhooks.signing import new_secret, secret_hash
-
         endpoint = self.get_webhook_endpoint(endpoint_id)
         secret = new_secret()
-        self.webhook_records.save_secret(endpoint.id, secret_hash(secret), secret)
-        endpoint.rotate_secret(secret_hash(secret))
+        self.webhook_records.save_secret(endpoint.id, hash_secret(secret), secret)
+        endpoint.rotate_secret(hash_secret(secret))
         self.save(endpoint)
         return secret
 

@@ -6,6 +6,8 @@ CLI and a running `taskmarket serve` share one database.
 
 from __future__ import annotations
 
+import os
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -64,18 +66,27 @@ def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: 
     import uvicorn
 
     from .bootstrap import start_projections, start_webhooks
+    from .payout_accounts import PayoutAccounts
+    from .serve_lock import DataDirInUse, ServeLock
     from .web import create_app
     from .workers.runtime import start_for_serve
 
+    settings = Settings.from_env(data_dir)
+    try:  # before anything starts: a second serve must touch nothing of the first
+        lock = ServeLock(settings.data_dir).acquire()
+    except DataDirInUse as error:
+        fail(str(error), status=3)
     exit_on_sigterm()
     database, marketplace = open_services(data_dir)
     projections = start_projections(database, marketplace) if run_projections else None
-    app = create_app(database, marketplace, settings=Settings.from_env(data_dir))
-    background, stripe_setup = start_for_serve(
-        database, marketplace, Settings.from_env(data_dir), f"http://{host}:{port}",
-        run_worker=workers)
+    app = create_app(database, marketplace, settings=settings)
+    public_url = f"http://{host}:{port}"
+    background, stripe_setup = start_for_serve(database, marketplace, settings, public_url,
+                                               run_worker=workers)
     app.state.stripe_webhook_secret = stripe_setup.webhook_secret
+    app.state.services.payout_accounts = PayoutAccounts(marketplace, stripe_setup.gateway)
     webhooks = start_webhooks(database, marketplace)
+    click.echo(startup_message(public_url, settings, stripe_setup))
     try:
         # log_config=None: uvicorn logs through our handlers (JSON lines off a terminal)
         uvicorn.run(app, host=host, port=port, log_level="info", log_config=None)
@@ -85,6 +96,27 @@ def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: 
         stripe_setup.close()
         if projections is not None:
             projections.stop()
+        lock.release()
+
+
+def startup_message(public_url: str, settings: Settings, stripe_setup) -> str:
+    """Where things are, said once when serve starts."""
+    lines = [f"taskmarket serve: GraphQL at {public_url}/graphql"]
+    emulator = stripe_setup.emulator
+    if emulator is not None:
+        lines += [
+            f"  Stripe emulator (no real money moves): {emulator.url}",
+            f"  Stripe webhooks: {public_url}/webhooks/stripe, signing secret "
+            f"{stripe_setup.webhook_secret}",
+        ]
+    elif settings.stripe_api_key:
+        lines.append(f"  Stripe: live API. Send account.updated and transfer.reversed events "
+                     f"to {public_url}/webhooks/stripe (STRIPE_WEBHOOK_SECRET signs them)")
+    else:
+        lines.append(f"  Stripe emulator: {os.environ.get('STRIPE_API_BASE')}")
+    lines.append("  First ADMIN key: taskmarket keys create --role ADMIN --name admin "
+                 f"--data-dir {shlex.quote(str(settings.data_dir))}")
+    return "\n".join(lines)
 
 
 @main.command("schema")

@@ -16,6 +16,7 @@ from .finance.http import export_endpoint
 from .graphql.auth import secret_from_header
 from .graphql.context import Services
 from .graphql.limits import BodySizeLimit, allowed_origins
+from .graphql.revocation import KeyRevocations
 from .graphql.schema import schema
 from .graphql.view import GraphQLView
 from .logs import RequestIdMiddleware
@@ -35,8 +36,10 @@ def create_app(database: Database, marketplace: Marketplace, reads=None,
         reads = build_read_models(database)
     from .bootstrap import reconciler_factory
 
-    graphql = GraphQLView(schema, Services(marketplace, reads, reconciler_factory=(
-        reconciler_factory(marketplace, reads, settings))))
+    graphql = GraphQLView(schema, Services(
+        marketplace, reads, revocations=KeyRevocations(database, marketplace),
+        reconciler_factory=reconciler_factory(marketplace, reads, settings)))
+
     def api_key_of(request: Request):
         secret = secret_from_header(request.headers.get("authorization"))
         return marketplace.authenticate(secret) if secret else None
@@ -60,4 +63,5 @@ def create_app(database: Database, marketplace: Marketplace, reads=None,
     app.state.database = database
     app.state.marketplace = marketplace
     app.state.reads = reads
+    app.state.services = graphql.services  # serve adds the Stripe connection once it has one
     return app

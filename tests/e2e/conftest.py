@@ -104,6 +104,14 @@ def server(database):
 
 
 @pytest.fixture
+def second_server(server):
+    """Another server on the same database, with its own application, projections and
+    connections, as a second `taskmarket serve` process would be."""
+    with running_server(server.database) as other:
+        yield other
+
+
+@pytest.fixture
 def browser_server(database, monkeypatch):
     """A server that lets pages on https://app.example call it (CORS and WebSocket)."""
     monkeypatch.setenv("TASKMARKET_CORS_ORIGINS", "https://app.example")

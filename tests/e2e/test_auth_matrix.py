@@ -93,7 +93,7 @@ OPS = [
     Op("claimNextTask", 'mutation { claimNextTask(input: {}) { userErrors { code } } }',
        lambda i: {}, {"WORKER_1", "WORKER_2"}, payload("claimNextTask")),
     Op("retryPayout", 'mutation($id: ID!) { retryPayout(input: {payoutId: $id}) '
-       '{ userErrors { code } } }', lambda i: {"id": i["P1"]}, {"ADMIN"},
+       '{ userErrors { code } } }', lambda i: {"id": i["P1"]}, {"ADMIN", "FINANCE"},
        payload("retryPayout")),
     Op("task (A's)", 'query($id: ID!) { task(id: $id) { id } }', lambda i: {"id": i["T"]},
        ALL - {"REQ_B"}, payload("task")),

@@ -119,6 +119,7 @@ def test_finance_reconciles_through_the_api_and_lists_the_runs(client, market, m
     try:
         monkeypatch.setenv("STRIPE_API_BASE", emulator.url)
         account = emulator.stripe_client().v1.accounts.create({"type": "express"})
+        emulator.state.store.complete_onboarding(account.id)
         emulator.stripe_client().v1.transfers.create(
             {"amount": 700, "currency": "usd", "destination": account.id,
              "metadata": {"payout_id": "not-one-of-ours"}})

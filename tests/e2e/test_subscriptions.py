@@ -148,26 +148,110 @@ def test_queries_on_one_socket_see_writes_made_between_them(client, market, serv
     subscriber.close()
 
 
-def test_revoking_a_key_ends_its_requests_and_its_open_subscription(
-        client, market, server, monkeypatch, subscribe_as):
-    from taskmarket.graphql import subscriptions
+REVOKE = """mutation($id: ID!) { revokeApiKey(input: {apiKeyId: $id}) {
+  revoked userErrors { code } } }"""
+CREATE_REQUESTER = """mutation { createRequester(input: {name: "after revocation"}) {
+  requester { id } userErrors { code } } }"""
+# Far longer than the notification takes; a 30 s timer would not make it.
+BOUND = 5
 
-    monkeypatch.setattr(subscriptions, "KEY_CHECK_SECONDS", 0.2)
-    acme = market.requester("Acme")
-    made = client.data(server.admin_key, """mutation($a: ID) { createApiKey(input: {
-        role: PARTNER, requesterId: $a, name: "feed"}) { apiKey apiKeyId } }""",
-                       {"a": acme.id})["createApiKey"]
-    subscriber = subscribe_as(made["apiKey"])
-    subscriber.subscribe(EVENTS)
 
-    revoked = client.data(server.admin_key, """mutation($id: ID!) { revokeApiKey(input: {
-        apiKeyId: $id}) { revoked userErrors { code } } }""", {"id": made["apiKeyId"]})
+def _issue(client, server, role: str, requester_id: str | None = None) -> dict:
+    return client.data(server.admin_key, """mutation($r: Role!, $a: ID) { createApiKey(input: {
+        role: $r, requesterId: $a, name: "feed"}) { apiKey apiKeyId } }""",
+                       {"r": role, "a": requester_id})["createApiKey"]
+
+
+def _revoke(client, server, key: dict) -> None:
+    """Revoke with an ADMIN key over HTTP, on ``server`` (maybe not the socket's)."""
+    revoked = client.data(server.admin_key, REVOKE, {"id": key["apiKeyId"]})
     assert revoked["revokeApiKey"] == {"revoked": True, "userErrors": []}
-    assert client.post(made["apiKey"], "{ events { edges { cursor } } }").status_code == 401
 
-    message = json.loads(subscriber.ws.recv(timeout=15))
-    while message["type"] == "next" and "errors" not in message["payload"]:
-        message = json.loads(subscriber.ws.recv(timeout=15))
-    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
-    assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+def _send(subscriber, operation_id: str, query: str) -> dict:
+    subscriber.ws.send(json.dumps({"id": operation_id, "type": "subscribe",
+                                   "payload": {"query": query}}))
+    return json.loads(subscriber.ws.recv(timeout=BOUND))
+
+
+def test_revoking_a_key_ends_its_open_subscription_and_refuses_its_requests(
+        client, market, server, subscribe_as):
+    acme = market.requester("Acme")
+    key = _issue(client, server, "PARTNER", acme.id)
+    subscriber = subscribe_as(key["apiKey"])
+    subscriber.subscribe(EVENTS)
+    market.task(acme)
+    assert subscriber.take(1)[0]["type"] == "TaskPosted"  # the stream is live
+
+    _revoke(client, server, key)
+    assert client.post(key["apiKey"], "{ events { edges { cursor } } }").status_code == 401
+
+    message = json.loads(subscriber.ws.recv(timeout=BOUND))
+    while message["type"] == "next":  # events logged before the revocation may still come
+        message = json.loads(subscriber.ws.recv(timeout=BOUND))
+    assert message == {"id": "1", "type": "error", "payload": [{
+        "message": "the API key was revoked", "extensions": {"code": "UNAUTHENTICATED"}}]}
+
+    # A new subscription on the same socket gets nothing of the log.
+    again = _send(subscriber, "2", EVENTS)
+    assert again["type"] == "error" and again["id"] == "2"
+    assert again["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     subscriber.close()
+
+
+def test_a_revoked_admin_key_can_no_longer_write_on_its_open_socket(client, server,
+                                                                   subscribe_as):
+    key = _issue(client, server, "ADMIN")
+    subscriber = subscribe_as(key["apiKey"])
+    subscriber.subscribe(EVENTS, {"types": ["TaskPosted"]})  # quiet: nobody posts
+    created = _send(subscriber, "w1", CREATE_REQUESTER)
+    assert created["type"] == "next"
+    assert created["payload"]["data"]["createRequester"]["userErrors"] == []
+    assert json.loads(subscriber.ws.recv(timeout=BOUND))["type"] == "complete"
+
+    _revoke(client, server, key)  # revoked with another ADMIN key, over HTTP
+    message = json.loads(subscriber.ws.recv(timeout=BOUND))
+    while message["type"] == "next":
+        message = json.loads(subscriber.ws.recv(timeout=BOUND))
+    assert (message["id"], message["type"]) == ("1", "error")
+    assert message["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+    refused = _send(subscriber, "w2", CREATE_REQUESTER)
+    assert refused["type"] == "error" and refused["id"] == "w2"
+    assert refused["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    subscriber.close()
+    created = client.data(server.admin_key, """{ events(first: 100, types: ["RequesterCreated"])
+        { edges { node { aggregateId } } } }""")["events"]["edges"]
+    assert len(created) == 1  # the refused createRequester wrote nothing
+
+
+def test_a_revocation_made_through_another_server_ends_the_subscription_here(
+        client, market, server, second_server, subscribe_as):
+    acme = market.requester("Acme")
+    key = _issue(client, server, "REQUESTER", acme.id)
+    subscriber = subscribe_as(key["apiKey"])
+    subscriber.subscribe(EVENTS, {"types": ["TaskPosted"]})
+    assert _send(subscriber, "q", "{ me { role } }")["type"] == "next"
+    assert json.loads(subscriber.ws.recv(timeout=BOUND))["type"] == "complete"
+
+    other = type(client)(second_server)  # the same kind of client, for the other server
+    try:
+        _revoke(other, second_server, key)  # this server's process never saw the mutation
+    finally:
+        other.close()
+    message = json.loads(subscriber.ws.recv(timeout=BOUND))
+    assert (message["id"], message["type"]) == ("1", "error")
+    assert message["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    refused = _send(subscriber, "q2", "{ me { role } }")
+    assert refused["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    subscriber.close()
+
+
+def test_the_legacy_graphql_ws_protocol_is_not_spoken(server):
+    from websockets.sync.client import connect
+
+    with pytest.raises(ConnectionClosed) as refused:
+        with connect(server.ws_url, subprotocols=["graphql-ws"], open_timeout=10) as ws:
+            ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+            ws.recv(timeout=10)
+    assert refused.value.rcvd.code == 4406  # Subprotocol not acceptable

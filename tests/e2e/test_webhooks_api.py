@@ -118,7 +118,9 @@ def test_a_requester_runs_its_webhook_through_the_api(client, market, receiver, 
     assert receiver.events()[-1].type == "TaskPosted" and receiver.events()[-1].valid
 
 
-def test_only_the_owner_or_an_admin_can_see_and_manage_an_endpoint(client, market, receiver):
+def test_only_the_owner_or_an_admin_can_see_and_manage_an_endpoint(client, market, receiver,
+                                                                    monkeypatch):
+    monkeypatch.setenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", "1")  # the receiver is local
     acme, rival = market.requester("Acme"), market.requester("Rival", deposit=0)
     made = client.data(acme.key, CREATE, {"url": receiver.url})["createWebhookEndpoint"]
     endpoint_id = made["endpoint"]["id"]
@@ -173,3 +175,136 @@ def test_bad_endpoints_are_refused_and_nothing_is_written(client, market, url, t
     assert payload["endpoint"] is None and payload["secret"] is None
     assert payload["userErrors"][0]["code"] == "INVALID_INPUT"
     assert payload["userErrors"][0]["field"] == field
+
+
+ATTACKER_TARGETS = ["http://127.0.0.1/", "http://169.254.169.254/latest/meta-data",
+                    "http://[::1]/", "http://10.0.0.1/", "http://localhost/",
+                    "http://0x7f000001/", "http://2130706433/", "http://[::ffff:127.0.0.1]/",
+                    "http://[fe80::]/", "http://0.0.0.0/"]
+UPDATE_URL = """mutation($id: ID!, $url: String) {
+  updateWebhookEndpoint(input: {endpointId: $id, url: $url}) {
+    endpoint { url } userErrors { code field message } } }"""
+
+
+def test_private_targets_are_refused_at_registration_and_nothing_is_written(
+        client, market, monkeypatch):
+    monkeypatch.delenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", raising=False)
+    acme = market.requester("Acme", deposit=0)
+    for url in ATTACKER_TARGETS:
+        payload = client.data(acme.key, CREATE, {"url": url})["createWebhookEndpoint"]
+        assert payload["endpoint"] is None and payload["secret"] is None, url
+        assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+            ("INVALID_INPUT", ["url"])], url
+    assert client.data(acme.key, LIST)["webhookEndpoints"]["edges"] == []
+
+
+def test_an_update_to_a_private_target_is_refused_and_the_flag_allows_it(client, market,
+                                                                        monkeypatch):
+    monkeypatch.delenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", raising=False)
+    acme = market.requester("Acme", deposit=0)
+    made = client.data(acme.key, CREATE, {"url": "https://8.8.8.8/hook"})
+    endpoint_id = made["createWebhookEndpoint"]["endpoint"]["id"]
+    for url in ATTACKER_TARGETS:
+        refused = client.data(acme.key, UPDATE_URL, {"id": endpoint_id, "url": url})
+        payload = refused["updateWebhookEndpoint"]
+        assert payload["endpoint"] is None, url
+        assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+            ("INVALID_INPUT", ["url"])], url
+    node = client.data(acme.key, NODE, {"id": endpoint_id})["node"]
+    assert node["url"] == "https://8.8.8.8/hook"
+
+    monkeypatch.setenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", "1")  # local development
+    allowed = client.data(acme.key, UPDATE_URL, {"id": endpoint_id, "url": "http://10.0.0.1/"})
+    assert allowed["updateWebhookEndpoint"]["endpoint"] == {"url": "http://10.0.0.1/"}
+
+
+EVENTS_PAGE = """query($after: String) { events(first: 100, after: $after) {
+    edges { node { id type position } } pageInfo { hasNextPage endCursor } } }"""
+UPDATE_TYPES = """mutation($id: ID!, $types: [String!], $url: String) {
+  updateWebhookEndpoint(input: {endpointId: $id, eventTypes: $types, url: $url}) {
+    endpoint { eventTypes } userErrors { code field message } } }"""
+
+
+def read_events(client, key: str, after: str | None = None) -> list[dict]:
+    """Every event the key's events query returns after ``after``, in order."""
+    found: list[dict] = []
+    while True:
+        page = client.data(key, EVENTS_PAGE, {"after": after})["events"]
+        found += [edge["node"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return found
+        after = page["pageInfo"]["endCursor"]
+
+
+def test_each_endpoint_receives_exactly_what_its_key_reads(client, market, engine):
+    acme = market.requester("Acme")
+    partner = market.key("PARTNER", acme)
+    worker = market.worker()
+    receivers = {role: Receiver().start() for role in ("ADMIN", "REQUESTER", "PARTNER")}
+    try:
+        keys = {"ADMIN": market.admin, "REQUESTER": acme.key, "PARTNER": partner}
+        for role, receiver in receivers.items():
+            made = client.data(keys[role], CREATE, {
+                "url": receiver.url, "req": acme.id if role == "ADMIN" else None})
+            assert made["createWebhookEndpoint"]["userErrors"] == [], role
+            receiver.secret = made["createWebhookEndpoint"]["secret"]
+        start = read_events(client, market.admin)[-1]["position"]
+
+        client.data(market.admin, """mutation($id: ID!) { depositFunds(input: {
+            requesterId: $id, amount: {amount: 5000, currency: "USD"}, reference: "wire-77"})
+            { userErrors { code } } }""", {"id": acme.id})
+        task = market.task(acme)
+        market.review(acme, market.submit(worker, market.claim(worker, task)))
+        last = market.task(acme, title="the last one")  # delivered last, in log order
+        for receiver in receivers.values():
+            wait_until(lambda: any(r.body["aggregateId"] == last and r.type == "TaskPosted"
+                                   for r in receiver.events()))
+
+        def received(role: str) -> list[tuple[str, str]]:
+            return [(r.event_id, r.type) for r in receivers[role].events()]
+
+        def readable(key: str) -> list[tuple[str, str]]:
+            return [(e["id"], e["type"]) for e in read_events(client, key, start)]
+
+        assert received("REQUESTER") == readable(acme.key)
+        assert received("PARTNER") == readable(partner)
+        assert received("ADMIN") == readable(acme.key)  # all of the requester's events
+        requester_types = {kind for _, kind in received("REQUESTER")}
+        assert "RequesterFundsDeposited" in requester_types
+        assert not any(kind.startswith("Requester") for _, kind in received("PARTNER"))
+        assert all(b"wire-77" not in r.raw for r in receivers["PARTNER"].events())
+        assert all(r.valid for receiver in receivers.values() for r in receiver.events())
+    finally:
+        for receiver in receivers.values():
+            receiver.stop()
+
+
+def test_a_partner_may_not_subscribe_its_endpoint_to_funding_events(client, market,
+                                                                   monkeypatch):
+    monkeypatch.setenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", "1")
+    acme = market.requester("Acme", deposit=0)
+    partner = market.key("PARTNER", acme)
+    refused = client.data(partner, CREATE, {"url": "http://127.0.0.1:9/h",
+                                            "types": ["TaskPosted", "RequesterFundsDeposited"]})
+    payload = refused["createWebhookEndpoint"]
+    assert payload["endpoint"] is None
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+        ("INVALID_INPUT", ["eventTypes"])]
+    assert "RequesterFundsDeposited" in payload["userErrors"][0]["message"]
+
+    made = client.data(partner, CREATE, {"url": "http://127.0.0.1:9/h",
+                                         "types": ["TaskPosted"]})["createWebhookEndpoint"]
+    endpoint_id = made["endpoint"]["id"]
+    widened = client.data(partner, UPDATE_TYPES, {
+        "id": endpoint_id, "types": ["RequesterFundsDeposited"]})["updateWebhookEndpoint"]
+    assert [(e["code"], e["field"]) for e in widened["userErrors"]] == [
+        ("INVALID_INPUT", ["eventTypes"])]
+
+    # The requester's own endpoint: a partner key pointing it elsewhere must drop funding.
+    own = client.data(acme.key, CREATE, {"url": "http://127.0.0.1:9/r",
+                                         "types": ["RequesterFundsDeposited"]})
+    own_id = own["createWebhookEndpoint"]["endpoint"]["id"]
+    taken = client.data(partner, UPDATE_TYPES, {"id": own_id, "url": "http://127.0.0.1:9/p"})
+    assert [(e["code"], e["field"]) for e in taken["updateWebhookEndpoint"]["userErrors"]] == [
+        ("INVALID_INPUT", ["eventTypes"])]
+    assert client.data(acme.key, NODE, {"id": own_id})["node"]["url"] == "http://127.0.0.1:9/r"

@@ -70,6 +70,8 @@ def test_separate_worker_processes_pay_what_the_server_dispatches(database, tmp_
         emulator = stripe.StripeClient("sk_test_e2e",
                                        base_addresses={"api": url_file.read_text()})
         account = emulator.v1.accounts.create({"type": "express"}).id
+        # The worker finished onboarding (the emulator's control endpoint stands in).
+        httpx.post(f"{url_file.read_text()}/_emulator/accounts/{account}/onboard").raise_for_status()
 
         app = build_marketplace(database)
         requester = app.create_requester("Acme")

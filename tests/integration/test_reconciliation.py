@@ -116,12 +116,12 @@ def test_clean_after_faults_then_each_discrepancy_is_reported_once(database, emu
             assert open_gauge() == 6
 
             # The reversal is now in our books, exactly as the webhook would have put it.
-            history = [e.type for e in reads.aggregate_history(reversed_.id)]
+            history = [e.type for e in reads.payout_history_events(reversed_.id)]
             assert history.count("PayoutTransferReversed") == 1
             again = run_of(reads, reconciler.run(*period()))
             assert len(again.discrepancies) == 5
             assert "UNRECORDED_REVERSAL" not in {d["kind"] for d in again.discrepancies}
-            history = [e.type for e in reads.aggregate_history(reversed_.id)]
+            history = [e.type for e in reads.payout_history_events(reversed_.id)]
             assert history.count("PayoutTransferReversed") == 1
             assert [r.id for r in reads.reconciliation_runs(10)] == [again.id, first.id,
                                                                     clean.id]
@@ -244,7 +244,7 @@ def test_two_workers_running_the_daily_run_at_once_record_one_run_and_one_revers
             [run_id] = [outcome for outcome in outcomes if outcome is not None]
             assert run_of(reads, run_id) is not None
             assert len(reads.reconciliation_runs(10)) == 1
-            history = [e.type for e in reads.aggregate_history(payout)]
+            history = [e.type for e in reads.payout_history_events(payout)]
             assert history.count("PayoutTransferReversed") == 1
         finally:
             projections.stop()

@@ -24,8 +24,14 @@ def client(emu):
                                max_network_retries=0)
 
 
-def test_transfers_by_created_range_through_auto_pagination(emu, client):
+def onboarded(emu, client):
     account = client.v1.accounts.create({"type": "custom"})
+    emu.state.store.complete_onboarding(account.id)
+    return account
+
+
+def test_transfers_by_created_range_through_auto_pagination(emu, client):
+    account = onboarded(emu, client)
     control = httpx.Client(base_url=emu.url)
     for n in range(25):
         made = control.post("/_emulator/transfers", json={
@@ -40,7 +46,7 @@ def test_transfers_by_created_range_through_auto_pagination(emu, client):
 
 
 def test_a_silent_reversal_and_an_adjusted_transfer_show_up_in_the_listings(emu, client):
-    account = client.v1.accounts.create({"type": "custom"})
+    account = onboarded(emu, client)
     transfer = client.v1.transfers.create({"amount": 900, "currency": "usd",
                                            "destination": account.id})
     control = httpx.Client(base_url=emu.url)

@@ -12,7 +12,7 @@ import pytest
 from prometheus_client import REGISTRY
 from webhook_harness import Receiver, wait_until
 
-from taskmarket.domain import Money
+from taskmarket.domain import Money, Role
 from taskmarket.domain.task import TaskSpec
 from taskmarket.projections.runner import ProjectionRunner
 from taskmarket.webhooks import store
@@ -208,14 +208,18 @@ def test_the_delivery_log_shows_attempts_status_codes_and_latency(world, receive
         world.expected_positions(requester, endpoint), reverse=True)
 
 
-def test_loopback_targets_are_refused_without_the_development_flag(app, database,
-                                                                    monkeypatch, receiver):
-    monkeypatch.delenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", raising=False)
+def test_loopback_targets_are_refused_at_connect_time_too(app, database, monkeypatch,
+                                                           receiver):
+    # Registered while the development flag was on (or a name that resolved to a public
+    # address then): the connect-time check still refuses the loopback address.
+    monkeypatch.setenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", "1")
     world = World(app, database, DeliveryPolicy.from_env(**_fast()))
     requester = world.requester()
     by_ip = world.endpoint(requester, receiver)
     by_name = world.endpoint(requester, receiver,
                              url=f"http://localhost:{receiver.port}/hook")
+    monkeypatch.delenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE")
+    world.engine = WebhookEngine(database, app, DeliveryPolicy.from_env(**_fast()))
     refused_before = _attempts("refused")
     world.post(requester, 1)
     world.deliver()
@@ -230,6 +234,24 @@ def test_loopback_targets_are_refused_without_the_development_flag(app, database
     assert logged >= 2
     assert _attempts("refused") - refused_before == logged
     world.engine.stop()
+
+
+def test_a_redirect_is_a_failed_delivery_and_is_never_followed(world, receiver):
+    inside = Receiver().start()  # stands for an internal service the redirect points at
+    try:
+        requester = world.requester()
+        endpoint = world.endpoint(requester, receiver)
+        inside.secret = receiver.secret
+        receiver.redirect_to = inside.url
+        world.post(requester, 1)
+        world.deliver()
+        (attempt,) = world.deliveries(endpoint)
+        assert not attempt.delivered and attempt.last_status_code == 302
+        assert attempt.next_attempt_at is not None  # retried later, like any failure
+        assert attempt.attempts >= 1 and receiver.requests == attempt.attempts
+        assert inside.requests == 0  # neither re-POSTed nor fetched with GET
+    finally:
+        inside.stop()
 
 
 def test_after_n_failures_the_endpoint_is_disabled_and_enabling_resumes(app, database,
@@ -363,3 +385,23 @@ def test_two_processes_worth_of_senders_keep_each_endpoint_in_order(app, databas
         world.engine.stop()
         for receiver in receivers:
             receiver.stop()
+
+
+def test_once_a_partner_key_configures_an_endpoint_funding_events_stop(world, receiver):
+    requester = world.requester()
+    endpoint = world.endpoint(requester, receiver)
+    world.app.deposit_funds(requester, 500, "USD", "wire-1")
+    world.deliver()
+    assert [item.type for item in receiver.events()] == ["RequesterFundsDeposited"]
+    funding = world.deliveries(endpoint)[0]
+
+    world.app.update_webhook_endpoint(endpoint, receiver.url, [], audience=Role.PARTNER)
+    world.app.deposit_funds(requester, 700, "USD", "wire-2")
+    world.post(requester, 1)
+    world.app.redeliver_webhook(funding.id)  # not even a manual resend
+    world.deliver()
+    assert [item.type for item in receiver.events()] == ["RequesterFundsDeposited",
+                                                         "TaskPosted"]
+    resent = [d for d in world.deliveries(endpoint) if d.redelivery is not None]
+    assert len(resent) == 1 and not resent[0].delivered
+    assert "may not read" in resent[0].last_error

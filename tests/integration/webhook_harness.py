@@ -47,6 +47,8 @@ class Receiver:
         self.port = free_port()
         self.status = 200
         self.delay = 0.0  # seconds to wait before answering (a slow partner)
+        self.redirect_to: str | None = None  # answer 302 with this Location
+        self.requests = 0  # every request that reached /hook, whatever its method
         self.received: list[Received] = []
         self.lock = threading.Lock()
         self._server: uvicorn.Server | None = None
@@ -57,7 +59,13 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}/hook"
 
     async def _hook(self, request: Request) -> Response:
+        with self.lock:
+            self.requests += 1
+        if request.method != "POST":
+            return Response(status_code=405)
         raw = await request.body()
+        if self.redirect_to:
+            return Response(status_code=302, headers={"Location": self.redirect_to})
         if self.delay:
             await asyncio.sleep(self.delay)
         body = json.loads(raw)
@@ -72,7 +80,7 @@ class Receiver:
         return Response(status_code=status if valid else 400)
 
     def start(self) -> "Receiver":
-        app = Starlette(routes=[Route("/hook", self._hook, methods=["POST"])])
+        app = Starlette(routes=[Route("/hook", self._hook, methods=["POST", "GET"])])
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                 lifespan="off")
         self._server = uvicorn.Server(config)

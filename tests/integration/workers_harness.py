@@ -8,14 +8,17 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 from uuid import UUID
 
 import pytest
 import redis
 
 from taskmarket.bootstrap import build_marketplace
+from taskmarket.clock import utc_now
 from taskmarket.domain import Money
 from taskmarket.domain.task import TaskSpec
 from taskmarket.stripe_emulator import start_emulator
@@ -65,7 +68,37 @@ def redis_url():
     process.wait(timeout=10)
 
 
-def wait_until(predicate, timeout: float, interval: float = 0.05, message: str = ""):
+class StoppedClock:
+    """The application's clock, stopped at the moment it was made: time moves only when
+    the test calls :meth:`advance` (each reading is a microsecond later, so times stay
+    distinct and increasing). Dramatiq's delays are computed from it, so work that is due
+    is sent at once and nothing waits on the wall clock for it."""
+
+    def __init__(self) -> None:
+        self._now = utc_now()
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        with self._lock:
+            self._now += timedelta(microseconds=1)
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += timedelta(seconds=seconds)
+
+
+# How long a test waits for something the workers do before calling it hung. Not a
+# performance budget: on a loaded machine things take what they take.
+PATIENCE = 60.0
+
+
+def wait_until(predicate, timeout: float = PATIENCE, interval: float = 0.05,
+               message: str = ""):
+    """Wait for what the workers do. ``timeout`` only tells a hang from a slow machine, so
+    it is never shorter than PATIENCE (a test that names 10 s must not fail at 10.1 s on a
+    loaded box); the wait ends as soon as ``predicate`` holds."""
+    timeout = max(timeout, PATIENCE)
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -98,7 +131,10 @@ def pipeline(database, emulator, *, redis_url: str | None = None, dispatch: bool
 
 
 def connected_account(emulator) -> str:
-    return emulator.stripe_client().v1.accounts.create({"type": "express"}).id
+    """A connected account that finished onboarding (transfers to it succeed)."""
+    account = emulator.stripe_client().v1.accounts.create({"type": "express"}).id
+    emulator.state.store.complete_onboarding(account)
+    return account
 
 
 def funded_requester(app, amount: int = 10_000_000) -> UUID:

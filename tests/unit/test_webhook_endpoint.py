@@ -90,3 +90,45 @@ def test_an_endpoint_is_rebuilt_from_its_events():
         copy = domain_event.mutate(copy)
     assert (copy.url, copy.enabled, copy.disabled_reason, copy.secret_hash) == (
         endpoint.url, False, "gone", "hash-3")
+
+
+def test_a_partner_endpoint_may_not_ask_for_what_a_partner_cannot_read():
+    known = KNOWN | {"RequesterFundsDeposited"}
+    partner_may = frozenset({"TaskPosted", "TaskClaimed"})
+
+    def by_partner(types):
+        return WebhookEndpoint.create("https://partner.example/h", types, uuid4(), None,
+                                      "h", known, T0, audience="PARTNER",
+                                      allowed_types=partner_may)
+
+    with pytest.raises(DomainError) as refused:
+        by_partner(["TaskPosted", "RequesterFundsDeposited"])
+    assert (refused.value.code, refused.value.field) == ("INVALID_INPUT", ["eventTypes"])
+    assert "PARTNER" in refused.value.message
+    assert "RequesterFundsDeposited" in refused.value.message
+    assert by_partner([]).audience == "PARTNER"
+
+
+def test_an_update_follows_the_updating_keys_reading_rights():
+    known = KNOWN | {"RequesterFundsDeposited"}
+    partner_may = frozenset({"TaskPosted", "TaskClaimed"})
+    endpoint = WebhookEndpoint.create("https://partner.example/h", ["RequesterFundsDeposited"],
+                                      uuid4(), None, "h", known, T0)
+    assert endpoint.audience == "REQUESTER"
+    # A partner re-pointing the requester's endpoint would take its funding events along.
+    assert code_of(endpoint.update, "https://elsewhere.example/", None, known, "PARTNER",
+                   partner_may) == ("INVALID_INPUT", ["eventTypes"])
+    assert endpoint.update("https://elsewhere.example/", [], known, "PARTNER", partner_may)
+    assert (endpoint.url, endpoint.event_types, endpoint.audience) == (
+        "https://elsewhere.example/", [], "PARTNER")
+    rebuilt = None
+    for stored in endpoint.collect_events():
+        rebuilt = stored.mutate(rebuilt)
+    assert rebuilt.audience == "PARTNER"
+
+
+def test_endpoints_recorded_before_audiences_are_their_requesters():
+    endpoint = create()
+    created = endpoint.collect_events()[0]
+    del created.__dict__["audience"]  # as stored before the field existed
+    assert created.mutate(None).audience == "REQUESTER"

@@ -11,6 +11,20 @@ from eventsourcing.domain import Aggregate, event
 from .errors import ensure
 
 
+MAX_REASON_LENGTH = 500
+
+
+def bonus_reason(text: object) -> str:
+    """A bonus's reason: required, one short text."""
+    ensure(isinstance(text, str) and bool(text.strip()), "INVALID_INPUT",
+           "a bonus needs a reason", ["reason"])
+    assert isinstance(text, str)
+    ensure(len(text) <= MAX_REASON_LENGTH, "INVALID_INPUT",
+           f"a reason is at most {MAX_REASON_LENGTH} characters", ["reason"])
+    ensure("\x00" not in text, "INVALID_INPUT", "a reason cannot contain NUL", ["reason"])
+    return text.strip()
+
+
 class PayoutStatus(str, enum.Enum):
     REQUESTED = "REQUESTED"
     PAID = "PAID"
@@ -27,7 +41,7 @@ class Payout(Aggregate):
     @event("Requested")
     def __init__(self, payout_id: UUID, worker_id: UUID, requester_id: UUID, amount: int, currency: str,
                  task_id: UUID | None, submission_id: UUID | None, kind: str,
-                 requested_at: datetime):
+                 requested_at: datetime, reason: str | None = None):
         self.worker_id = worker_id
         self.requester_id = requester_id
         self.amount = amount
@@ -35,6 +49,7 @@ class Payout(Aggregate):
         self.task_id = task_id
         self.submission_id = submission_id
         self.kind = kind
+        self.reason = reason  # a bonus's reason, as the requester gave it
         self.requested_at = requested_at
         self.status = PayoutStatus.REQUESTED
         self.attempts = 0

@@ -151,6 +151,13 @@ class TaskSpec:
         return self.reward.times(self.assignments)
 
 
+def auto_approval_due_at(submitted_at: datetime, after_seconds: int | None) -> datetime | None:
+    """When unreviewed work is approved on its own; None for a task that never does."""
+    if after_seconds is None:
+        return None
+    return submitted_at + timedelta(seconds=after_seconds)
+
+
 class Task(Aggregate):
     Snapshot = StateSnapshot  # claims and submissions are keyed by UUID
 
@@ -258,7 +265,7 @@ class Task(Aggregate):
         ensure(self.open_slots > 0, "NO_OPEN_SLOTS", "every slot of this task is taken",
                ["taskId"])
         claim_id = ids.claim_id(self.id, len(self.claims) + 1)
-        expires_at = now + timedelta(seconds=self.claim_timeout_seconds)
+        expires_at = self.lease_end(now)
         self._claimed(claim_id=claim_id, worker_id=worker_id, claimed_at=now,
                       expires_at=expires_at)
         return claim_id
@@ -350,7 +357,7 @@ class Task(Aggregate):
             return refund
         ensure(not self.cancelled, "TASK_NOT_OPEN", "a cancelled task takes no revisions",
                ["decision"])
-        expires_at = now + timedelta(seconds=self.claim_timeout_seconds)
+        expires_at = self.lease_end(now)
         self._revision_requested(submission_id=submission_id, claim_id=submission.claim_id,
                                  feedback=feedback, expires_at=expires_at)
         return 0
@@ -361,11 +368,21 @@ class Task(Aggregate):
         if (self.auto_approve_after_seconds is None or submission is None
                 or submission.status != SubmissionStatus.PENDING_REVIEW):
             return False
-        due = submission.submitted_at + timedelta(seconds=self.auto_approve_after_seconds)
-        if now < due:
+        if now < self.auto_approval_due(submission_id):
             return False
         self._accept(submission_id, None, automatic=True)
         return True
+
+    def auto_approval_due(self, submission_id: UUID) -> datetime | None:
+        """When this submission is approved unless reviewed first (None: never)."""
+        submission = self.submissions.get(submission_id)
+        if submission is None:
+            return None
+        return auto_approval_due_at(submission.submitted_at, self.auto_approve_after_seconds)
+
+    def lease_end(self, now: datetime) -> datetime:
+        """When a lease taken or renewed at ``now`` runs out."""
+        return now + timedelta(seconds=self.claim_timeout_seconds)
 
     def _accept(self, submission_id: UUID, feedback: str | None, automatic: bool) -> None:
         self._accepted(submission_id=submission_id, feedback=feedback, automatic=automatic)

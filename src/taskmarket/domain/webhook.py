@@ -17,6 +17,7 @@ replay requested, redelivery requested.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
@@ -26,7 +27,15 @@ from eventsourcing.domain import Aggregate, event
 from .errors import ensure
 
 MAX_URL_LENGTH = 2048
+SECRET_PREFIX = "whsec_"
 MAX_REASON_LENGTH = 500
+
+
+def new_secret() -> str:
+    """A fresh signing secret (shown to its requester once, never put in an event; events
+    carry its ``domain.apikey.hash_secret``, as API keys do)."""
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
 
 
 def check_url(url: str) -> str:
@@ -50,12 +59,19 @@ def check_url(url: str) -> str:
     return url
 
 
-def check_event_types(event_types: list[str] | None, known: frozenset[str]) -> list[str]:
-    """Distinct known types in the order given; empty means every type the owner may see."""
+def check_event_types(event_types: list[str] | None, known: frozenset[str],
+                      allowed: frozenset[str] | None = None,
+                      audience: str = "REQUESTER") -> list[str]:
+    """Distinct known types in the order given; empty means every type the owner may see.
+
+    ``allowed`` are the types the ``audience`` (the configuring key's role) may read.
+    """
     chosen: list[str] = []
     for name in event_types or []:
         name = (name or "").strip()
         ensure(name in known, "INVALID_INPUT", f"unknown event type {name!r}", ["eventTypes"])
+        ensure(allowed is None or name in allowed, "INVALID_INPUT",
+               f"a {audience} key may not receive {name} events", ["eventTypes"])
         if name not in chosen:
             chosen.append(name)
     return chosen
@@ -75,18 +91,23 @@ class WebhookEndpoint(Aggregate):
     @classmethod
     def create(cls, url: str, event_types: list[str] | None, requester_id: UUID,
                owner_key_id: UUID | None, secret_hash: str, known_types: frozenset[str],
-               now: datetime, endpoint_id: UUID | None = None) -> "WebhookEndpoint":
+               now: datetime, endpoint_id: UUID | None = None, audience: str = "REQUESTER",
+               allowed_types: frozenset[str] | None = None) -> "WebhookEndpoint":
+        """``audience``: the role of the key configuring it; the endpoint receives what
+        such a key may read (``allowed_types`` of the requester's events), no more."""
         return cls(endpoint_id=endpoint_id or uuid4(), url=check_url(url),
-                   event_types=check_event_types(event_types, known_types),
+                   event_types=check_event_types(event_types, known_types, allowed_types,
+                                                 audience),
                    requester_id=requester_id, owner_key_id=owner_key_id,
-                   secret_hash=secret_hash, created_at=now)
+                   secret_hash=secret_hash, created_at=now, audience=audience)
 
     @event("Created")
     def __init__(self, endpoint_id: UUID, url: str, event_types: list[str],
                  requester_id: UUID, owner_key_id: UUID | None, secret_hash: str,
-                 created_at: datetime):
+                 created_at: datetime, audience: str = "REQUESTER"):
         self.url = url
         self.event_types = list(event_types)
+        self.audience = audience  # endpoints created before audiences were REQUESTER's
         self.requester_id = requester_id
         self.owner_key_id = owner_key_id
         self.secret_hash = secret_hash
@@ -98,20 +119,27 @@ class WebhookEndpoint(Aggregate):
 
     # --- configuration --------------------------------------------------------------
     def update(self, url: str | None, event_types: list[str] | None,
-               known_types: frozenset[str]) -> bool:
-        """Change the URL and/or the types; False when nothing changes."""
+               known_types: frozenset[str], audience: str | None = None,
+               allowed_types: frozenset[str] | None = None) -> bool:
+        """Change the URL and/or the types; False when nothing changes.
+
+        The endpoint then delivers what the updating key (role ``audience``) may read: a
+        PARTNER key pointing a REQUESTER's endpoint elsewhere gets no funding events.
+        """
+        audience = audience or self.audience
         new_url = self.url if url is None else check_url(url)
-        new_types = (self.event_types if event_types is None
-                     else check_event_types(event_types, known_types))
-        if (new_url, new_types) == (self.url, self.event_types):
+        new_types = check_event_types(self.event_types if event_types is None
+                                      else event_types, known_types, allowed_types, audience)
+        if (new_url, new_types, audience) == (self.url, self.event_types, self.audience):
             return False
-        self._updated(url=new_url, event_types=new_types)
+        self._updated(url=new_url, event_types=new_types, audience=audience)
         return True
 
     @event("Updated")
-    def _updated(self, url: str, event_types: list[str]) -> None:
+    def _updated(self, url: str, event_types: list[str], audience: str | None = None) -> None:
         self.url = url
         self.event_types = list(event_types)
+        self.audience = audience or self.audience
 
     def rotate_secret(self, secret_hash: str) -> None:
         self._secret_rotated(secret_hash=secret_hash)

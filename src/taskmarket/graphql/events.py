@@ -7,15 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from ..domain import DomainError, Role
+from ..domain import DomainError
+from ..event_visibility import EventVisibility, visibility_of
 from ..projections.cursors import decode_position
 from .auth import Viewer
-from .errors import ClientError, client_error_from
-
-# Kinds of aggregate whose events only ADMIN keys see.
-ADMIN_ONLY_KINDS = frozenset({"ApiKey"})
-# A partner follows its requester's tasks, not the requester's own account.
-PARTNER_HIDDEN_KINDS = ADMIN_ONLY_KINDS | {"Requester"}
+from .errors import client_error_from
 
 
 def parse_position(after: str | None) -> int:
@@ -27,8 +23,13 @@ def parse_position(after: str | None) -> int:
 
 @dataclass(frozen=True)
 class EventScope:
-    requester_id: UUID | None
-    hidden_kinds: frozenset[str]
+    """Reads the events a visibility rule (event_visibility.py) lets through."""
+
+    visibility: EventVisibility
+
+    @property
+    def requester_id(self) -> UUID | None:
+        return self.visibility.requester_id
 
     def read(self, reads: Any, after: int, first: int,
              types: Sequence[str] | None) -> list[Any]:
@@ -58,17 +59,11 @@ class EventScope:
         return found, position
 
     def shows(self, row: Any) -> bool:
-        return row.aggregate_kind not in self.hidden_kinds
+        return self.visibility.shows(row.aggregate_kind, row.requester_id)
 
 
 def event_scope(viewer: Viewer) -> EventScope:
-    if viewer.role == Role.ADMIN:
-        return EventScope(None, frozenset())
-    if viewer.role == Role.FINANCE:
-        return EventScope(None, ADMIN_ONLY_KINDS)
-    # The read model files each event under the requester it concerns.
-    if viewer.role == Role.REQUESTER:
-        return EventScope(viewer.subject_id, ADMIN_ONLY_KINDS)
-    if viewer.role == Role.PARTNER:
-        return EventScope(viewer.subject_id, PARTNER_HIDDEN_KINDS)
-    raise ClientError("a WORKER key does not read the event log", "FORBIDDEN")
+    try:
+        return EventScope(visibility_of(viewer.role, viewer.subject_id))
+    except DomainError as error:  # a WORKER key
+        raise client_error_from(error) from None

@@ -1,4 +1,4 @@
-"""Retrying a failed payout (ADMIN); paying it is the workers' job."""
+"""Retrying a failed payout (FINANCE, ADMIN); paying it is the workers' job."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class PayoutMutations:
         context = ctx(info)
 
         def command():
-            require(context.need_viewer(), Role.ADMIN)
+            require(context.need_viewer(), Role.FINANCE, Role.ADMIN)
             payout_id = decode_one(input.payout_id, "Payout", "payoutId")
             context.marketplace.retry_payout(payout_id)
             return payout_id

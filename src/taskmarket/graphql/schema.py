@@ -10,6 +10,7 @@ from .books import BooksQueries
 from .finance import FinanceQueries
 from .funds import FundsMutations
 from .limits import extensions
+from .payout_accounts import PayoutAccountMutations
 from .payouts import PayoutMutations
 from .people import PeopleMutations
 from .queries import Queries
@@ -28,7 +29,7 @@ Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries, BooksQuer
                               ReconciliationQueries))
 Mutation = merge_types("Mutation", (
     PeopleMutations, FundsMutations, TaskMutations, WorkMutations, ReviewMutations,
-    PayoutMutations, WebhookMutations, ReconciliationMutations,
+    PayoutMutations, WebhookMutations, PayoutAccountMutations, ReconciliationMutations,
 ))
 
 

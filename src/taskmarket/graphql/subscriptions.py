@@ -6,29 +6,20 @@ there is no seam between replay and live where an event could be skipped or repe
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncGenerator
 from typing import Optional
 
 import strawberry
 
 from ..metrics import SUBSCRIPTIONS_ACTIVE
-from .context import Context, ctx
-from .errors import ClientError
+from .context import ctx
 from .events import event_scope, parse_position
 from .types import Event
 
 BATCH = 100
-# How often a long-lived subscription checks that its API key was not revoked.
-KEY_CHECK_SECONDS = 30.0
 # Scan again now and then even without news from the watcher (belt and braces).
+# A revoked key's subscriptions are ended by its socket (graphql/ws.py), not from here.
 WAKE_SECONDS = 1.0
-
-
-async def ensure_key_live(context: Context) -> None:
-    key_id = context.need_viewer().key_id
-    if key_id is not None and not await context.call(context.marketplace.key_is_live, key_id):
-        raise ClientError("the API key was revoked", "UNAUTHENTICATED")
 
 
 @strawberry.type(name="Subscription")
@@ -43,11 +34,7 @@ class Subscriptions:
         try:
             watcher = context.services.watcher
             position = parse_position(after)
-            checked = time.monotonic()
             while True:
-                if time.monotonic() - checked > KEY_CHECK_SECONDS:
-                    await ensure_key_live(context)
-                    checked = time.monotonic()
                 # Every event up to this head is in the log before the scan starts, so an
                 # exhausted scan has seen them all, even those the filters skipped.
                 head_before = watcher.head

@@ -15,6 +15,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from ..domain import ClaimStatus, PayoutStatus, ReviewDecision, Role, SubmissionStatus, TaskStatus
+from ..domain.payout_account import PayoutAccountStatus
 from . import visibility
 from .context import ctx
 from .errors import ClientError
@@ -27,6 +28,13 @@ ClaimStatus = strawberry.enum(ClaimStatus)
 SubmissionStatus = strawberry.enum(SubmissionStatus)
 ReviewDecision = strawberry.enum(ReviewDecision)
 PayoutStatus = strawberry.enum(PayoutStatus)
+PayoutAccountStatus = strawberry.enum(PayoutAccountStatus)
+
+
+@strawberry.enum
+class PayoutKind(Enum):
+    SUBMISSION = "SUBMISSION"
+    BONUS = "BONUS"
 
 
 def enum_value(enum: type[Enum], value: Any) -> Any:
@@ -85,14 +93,35 @@ class Requester(Node):
 
 
 @strawberry.type
+class PayoutAccount:
+    stripe_account_id: str
+    status: PayoutAccountStatus
+    requirements_due: list[str] = strawberry.field(
+        description="Stripe's requirements.currently_due for the account.")
+
+
+@strawberry.type
 class Worker(Node):
     name: str
     skills: list[str]
+    row: strawberry.Private[Any] = None
 
     @classmethod
     def from_row(cls, row: Any) -> "Worker":
         return cls(id=strawberry.ID(to_global_id("Worker", row.id)), name=row.name,
-                   skills=list(row.skills))
+                   skills=list(row.skills), row=row)
+
+    @strawberry.field(description="Null until the worker has a connected account.")
+    def payout_account(self, info: strawberry.Info) -> Optional[PayoutAccount]:
+        if self.row is None or not self.row.stripe_account_id:
+            return None
+        if not visibility.sees_payout_account(ctx(info).need_viewer(), self.row.id):
+            raise forbidden_field("this worker's payout account")
+        # Linked by id and not yet read from Stripe: it is not known to take transfers.
+        status = self.row.payout_account_status or "ONBOARDING"
+        return PayoutAccount(stripe_account_id=self.row.stripe_account_id,
+                             status=PayoutAccountStatus(status),
+                             requirements_due=list(self.row.requirements_due or []))
 
 
 @strawberry.type
@@ -240,7 +269,10 @@ class Payout(Node):
     failure_reason: Optional[str]
     requested_at: datetime
     paid_at: Optional[datetime]
-    row: strawberry.Private[Any]
+    kind: PayoutKind
+    reason: Optional[str] = strawberry.field(
+        description="The bonus's reason; null for a submission's payout.")
+    row: strawberry.Private[Any] = None
 
     @classmethod
     def from_row(cls, row: Any) -> "Payout":
@@ -250,8 +282,16 @@ class Payout(Node):
             status=enum_value(PayoutStatus, row.status),
             stripe_transfer_id=row.stripe_transfer_id, attempts=row.attempts,
             failure_reason=row.failure_reason, requested_at=row.requested_at,
-            paid_at=row.paid_at, row=row,
+            paid_at=row.paid_at, kind=PayoutKind(str(row.kind).upper()),
+            reason=getattr(row, "reason", None), row=row,
         )
+
+    @strawberry.field(description="Every event of this payout, oldest first: requested, "
+                      "attempts, failures, paid, reversed.")
+    async def history(self, info: strawberry.Info) -> list[Event]:
+        context = ctx(info)
+        rows = await context.call(context.reads.payout_history_events, self.row.id)
+        return [Event.from_row(row) for row in rows]
 
     @strawberry.field
     async def worker(self, info: strawberry.Info) -> Worker:
@@ -263,13 +303,6 @@ class Payout(Node):
             return None
         row = await ctx(info).loaders.submissions.load(self.row.submission_id)
         return Submission.from_row(row) if row else None
-
-    @strawberry.field(description="Its events, oldest first: requested, each attempt and "
-                      "failure, paid (with the transfer id), reversed.")
-    async def history(self, info: strawberry.Info) -> list[Event]:
-        context = ctx(info)
-        rows = await context.call(context.reads.aggregate_history, self.row.id)
-        return [Event.from_row(row) for row in rows]
 
     @strawberry.field(description="FINANCE and ADMIN: why it was paid and from which money.")
     async def trace(self, info: strawberry.Info

@@ -21,11 +21,13 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from ..logs import request_id
 from .auth import Viewer, secret_from_header
 from .context import Context, Services
 from .limits import allowed_origins
+from .ws import KeyBoundTransportWSHandler
 
 log = logging.getLogger("taskmarket.graphql")
 UNAUTHORIZED = "Unauthorized: send 'Authorization: Bearer <api key>' with a known key"
@@ -53,11 +55,15 @@ class AuthAwareWebSocket(ASGIWebSocketAdapter):
 
 class GraphQLView(GraphQL):
     websocket_adapter_class = AuthAwareWebSocket  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = KeyBoundTransportWSHandler
 
     def __init__(self, schema: Any, services: Services, origins: list[str] | None = None):
         if origins is None:  # WebSocket origins: their own list, else the CORS list
             origins = allowed_origins("TASKMARKET_WS_ORIGINS") or allowed_origins()
-        super().__init__(schema, allowed_origins=origins)
+        # Only the contract's protocol: the legacy graphql-ws one would keep serving a
+        # revoked key's socket (its sessions are not bound to their key).
+        super().__init__(schema, allowed_origins=origins,
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         self.services = services
 
     def encode_json(self, data: object) -> str:

@@ -49,3 +49,9 @@ def sees_payout(viewer: Viewer, payout: Any) -> bool:
     if viewer.role == Role.WORKER:
         return viewer.subject_id == payout.worker_id
     return owns_requester(viewer, getattr(payout, "requester_id", None))
+
+
+def sees_payout_account(viewer: Viewer, worker_id: UUID) -> bool:
+    """A worker's connected account: the worker itself, ADMIN and FINANCE."""
+    return viewer.sees_everything or (viewer.role == Role.WORKER
+                                      and viewer.subject_id == worker_id)

@@ -2,7 +2,8 @@
 
 Who may do what: an ADMIN manages every endpoint and must say whose events an endpoint
 gets; a REQUESTER (or its PARTNER key) creates and manages endpoints for its own
-requester only. An endpoint of someone else is NOT_FOUND, so ids reveal nothing.
+requester only. An endpoint of someone else is NOT_FOUND, so ids reveal nothing. An
+endpoint receives what the key that last configured it may read (event_visibility.py).
 """
 
 from __future__ import annotations
@@ -216,7 +217,8 @@ class WebhookMutations:
             viewer = context.need_viewer()
             requester_id = own_requester(viewer, input.requester_id)
             endpoint_id, secret = context.marketplace.create_webhook_endpoint(
-                input.url, list(input.event_types or []), requester_id, None)
+                input.url, list(input.event_types or []), requester_id, viewer.key_id,
+                audience=viewer.role)
             return endpoint_node(context, endpoint_id), secret
 
         outcome = await execute(context, "createWebhookEndpoint", command)
@@ -240,9 +242,12 @@ class WebhookMutations:
     async def update_webhook_endpoint(
             self, info: strawberry.Info,
             input: UpdateWebhookEndpointInput) -> WebhookEndpointPayload:
+        viewer = ctx(info).need_viewer()
+
         def act(marketplace, endpoint_id):
             types = None if input.event_types is None else list(input.event_types)
-            marketplace.update_webhook_endpoint(endpoint_id, input.url, types)
+            marketplace.update_webhook_endpoint(endpoint_id, input.url, types,
+                                                audience=viewer.role)
 
         value, errors = await _endpoint_command(info, "updateWebhookEndpoint",
                                                 input.endpoint_id, act)

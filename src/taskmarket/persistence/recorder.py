@@ -23,12 +23,20 @@ that does not take the lock), each save is retried in a transaction of its own.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
+from psycopg.errors import DuplicateObject
 from psycopg.sql import SQL, Identifier
 
 from .group_commit import GroupCommit
@@ -66,6 +74,22 @@ $body$
 """)
 
 
+DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('taskmarket-event-store-ddl'))"
+MAX_IDENTIFIER = PostgresApplicationRecorder.MAX_IDENTIFIER_LEN
+
+
+def append_function_name(events_table_name: str) -> str:
+    """``<table>_append_batch``; for a table name too long to carry the suffix, the name is
+    cut and a hash of the whole name keeps it unique (PostgreSQL would silently truncate)."""
+    table = events_table_name.replace(".", "_")
+    name = f"{table}_append_batch"
+    if len(name) <= MAX_IDENTIFIER:
+        return name
+    digest = hashlib.sha1(table.encode()).hexdigest()[:8]
+    suffix = f"_{digest}_append"
+    return table[: MAX_IDENTIFIER - len(suffix)] + suffix
+
+
 def _conflict() -> IntegrityError:
     return IntegrityError("version conflict: the aggregate was changed by another command")
 
@@ -76,8 +100,7 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *,
                  events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
-        function = f"{events_table_name.replace('.', '_')}_append_batch"
-        self.check_identifier_length(function)
+        function = append_function_name(events_table_name)
         self.sql_create_statements.append(APPEND_FUNCTION.format(
             schema=Identifier(datastore.schema), function=Identifier(function),
             table=Identifier(events_table_name), channel=Identifier(self.channel_name),
@@ -107,21 +130,26 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
     def create_table(self) -> None:
         # Processes starting together (serve and its workers) would otherwise race on
         # CREATE TYPE / CREATE OR REPLACE FUNCTION and fail ("tuple concurrently updated",
-        # duplicate pg_type). The library runs the DDL on several pooled connections, so a
-        # session lock on one more connection serialises whole start-ups.
-        with self.datastore.get_connection() as conn:  # autocommit
-            conn.execute("SELECT pg_advisory_lock(hashtext('taskmarket-event-store-ddl'))")
-            try:
-                super().create_table()
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(hashtext('taskmarket-event-store-ddl'))")
+        # duplicate pg_type). So all the DDL runs in one transaction on one connection,
+        # behind a transaction-scoped advisory lock: start-ups are serialised, and a pool
+        # of a single connection is enough (a lock held on a second connection would wait
+        # forever for the pool). A type that exists already is skipped in a savepoint.
+        with self.datastore.get_connection() as conn, conn.transaction(), \
+                conn.cursor() as curs:
+            curs.execute(DDL_LOCK)
+            for statement in self.sql_create_statements:
+                if "CREATE TYPE" in statement.as_string():
+                    with contextlib.suppress(DuplicateObject), conn.transaction():
+                        curs.execute(statement, prepare=False)
+            self._create_table(curs)  # the library's: tables, indexes, functions
+        self.datastore.register_type_adapters()
 
     def insert_events(self, stored_events: Sequence[StoredEvent],
                       **kwargs: Any) -> Sequence[int] | None:
         if kwargs.get("tracking") is not None:  # process applications keep the library path
             return super().insert_events(stored_events, **kwargs)
         if not stored_events:
-            return []
+            return None  # as the library's recorders: nothing written, no ids
         return self._group_commit.submit(list(stored_events))
 
     def _write_saves(self, saves: list[Save]) -> list[list[int] | BaseException]:

@@ -18,7 +18,7 @@ from .store import Batch, Table
 PAYOUTS = Table("payouts", (
     "id", "worker_id", "requester_id", "task_id", "submission_id", "kind", "amount",
     "currency", "status", "stripe_transfer_id", "attempts", "retries", "failure_reason",
-    "retryable", "reversed_amount", "requested_at", "paid_at", "updated_at",
+    "retryable", "reversed_amount", "requested_at", "paid_at", "updated_at", "reason",
 ), ("id",))
 handlers = Handlers()
 
@@ -31,7 +31,7 @@ def requested(batch: Batch, event: Any) -> None:
         amount=event.amount, currency=event.currency, status="REQUESTED",
         stripe_transfer_id=None, attempts=0, retries=0, failure_reason=None, retryable=None,
         reversed_amount=0, requested_at=event.requested_at, paid_at=None,
-        updated_at=event.timestamp))
+        updated_at=event.timestamp, reason=getattr(event, "reason", None)))
 
 
 def _row(batch: Batch, event: Any) -> dict:

@@ -70,6 +70,16 @@ class ReadModels:
         with self.pool.connection() as conn:
             return payouts.by_ids(conn, ids)
 
+    def workers_with_account(self, account_id: str) -> list[WorkerRow]:
+        """The workers whose payouts go to a Stripe connected account."""
+        with self.pool.connection() as conn:
+            return workers.by_stripe_account(conn, account_id)
+
+    def payout_history_events(self, payout_id: UUID) -> list[EventRow]:
+        """Every event of a payout, oldest first."""
+        with self.pool.connection() as conn:
+            return event_log.of_aggregate(conn, payout_id)
+
     def worker_stats(self, ids: Iterable[UUID]) -> dict[UUID, WorkerStatsRow]:
         with self.pool.connection() as conn:
             return worker_stats.by_ids(conn, ids)
@@ -170,11 +180,6 @@ class ReadModels:
         """The events that funded a payout: escrow reservation or bonus, then deposits."""
         with self.pool.connection() as conn:
             return payout_trace.funding(conn, payout)
-
-    def aggregate_history(self, aggregate_id: UUID) -> list[EventRow]:
-        """Every event of one aggregate (a payout's), oldest first."""
-        with self.pool.connection() as conn:
-            return event_log.of_aggregate(conn, aggregate_id)
 
     def account_balances(self, as_of: int | None = None, at: datetime | None = None
                          ) -> tuple[ledger_history.Moment, list[tuple[str, str, int]]]:

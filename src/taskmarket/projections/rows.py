@@ -32,6 +32,8 @@ class WorkerRow:
     skills: list[str]
     stripe_account_id: str | None
     created_at: datetime
+    payout_account_status: str | None = None
+    requirements_due: list[str] = field(default_factory=list)
     cursor: str = ""
 
 
@@ -104,6 +106,7 @@ class PayoutRow:
     reversed_amount: int
     requested_at: datetime
     paid_at: datetime | None
+    reason: str | None = None
     cursor: str = ""
 
 

@@ -1,7 +1,7 @@
 """A realistic event log written quickly, for benchmarks and crash tests.
 
 Drives the real aggregates (posting, claiming, submitting, reviewing, paying) in memory
-and saves them in large atomic writes through the Marketplace, so thousands of events
+and saves them in large atomic writes through the application, so thousands of events
 land in a second instead of one command round trip each.
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta, timezone
 
-from ..application import Marketplace
+from eventsourcing.application import Application
+
 from ..domain import Money, Payout, Requester, Worker
 from ..domain.ids import payout_id_for_submission
 from ..domain.task import ReviewDecision, Task, TaskSpec
@@ -18,7 +19,7 @@ from ..domain.task import ReviewDecision, Task, TaskSpec
 SKILLS = ["vision", "audio", "french", "legal", "medical"]
 
 
-def write_sample_log(app: Marketplace, tasks: int, seed: int = 1, chunk: int = 50) -> int:
+def write_sample_log(app: Application, tasks: int, seed: int = 1, chunk: int = 50) -> int:
     """Append about ``13 * tasks`` events; returns the event store's head afterwards."""
     rng = random.Random(seed)
     now = datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(days=rng.randint(0, 999))

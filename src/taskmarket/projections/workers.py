@@ -14,7 +14,8 @@ from .rows import WorkerRow
 from .sqlq import by_id, columns, fetch, unique_ids
 from .store import Batch, Table
 
-WORKERS = Table("workers", ("id", "name", "skills", "stripe_account_id", "created_at",
+WORKERS = Table("workers", ("id", "name", "skills", "stripe_account_id",
+                            "payout_account_status", "requirements_due", "created_at",
                             "version"), ("id",))
 handlers = Handlers()
 
@@ -30,7 +31,8 @@ def _row(batch: Batch, event: Any) -> dict:
 def registered(batch: Batch, event: Any) -> None:
     batch["workers"].put(dict(
         id=event.originator_id, name=event.name, skills=list(event.skills),
-        stripe_account_id=None, created_at=event.timestamp, version=event.originator_version))
+        stripe_account_id=None, payout_account_status=None, requirements_due=[],
+        created_at=event.timestamp, version=event.originator_version))
 
 
 @handlers.on("WorkerSkillsChanged")
@@ -40,7 +42,14 @@ def skills_changed(batch: Batch, event: Any) -> None:
 
 @handlers.on("WorkerPayoutAccountLinked")
 def account_linked(batch: Batch, event: Any) -> None:
-    _row(batch, event)["stripe_account_id"] = event.account_id
+    _row(batch, event).update(stripe_account_id=event.account_id, payout_account_status=None,
+                              requirements_due=[])
+
+
+@handlers.on("WorkerPayoutAccountStatusChanged")
+def account_status_changed(batch: Batch, event: Any) -> None:
+    _row(batch, event).update(payout_account_status=event.status,
+                              requirements_due=list(event.requirements_due))
 
 
 def _preload(batch: Batch, events: list[tuple[str, Any]]) -> None:
@@ -61,3 +70,8 @@ def _make(row: dict) -> WorkerRow:
 def by_ids(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, WorkerRow]:
     return by_id(fetch(conn, f"SELECT {_COLUMNS} FROM workers WHERE id = ANY(%s)",
                        (unique_ids(ids),), _make))
+
+
+def by_stripe_account(conn: psycopg.Connection, account_id: str) -> list[WorkerRow]:
+    return fetch(conn, f"SELECT {_COLUMNS} FROM workers WHERE stripe_account_id = %s",
+                 (account_id,), _make)

@@ -1,4 +1,7 @@
-"""A small in-process emulator of the Stripe REST API (accounts, transfers, reversals).
+"""A small in-process emulator of the Stripe REST API: connected accounts, Account Links and
+a hosted onboarding page, transfers, reversals, signed webhooks (retried until
+acknowledged). With ``EmulatorConfig(state_path=...)`` its state lives in a SQLite file
+and survives restarts. It imports nothing of taskmarket: it stands in for Stripe.
 
 Usage::
 

@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--failure-rate", type=float, default=0.0)
     parser.add_argument("--commit-then-drop-rate", type=float, default=0.0)
     parser.add_argument("--seed", type=int)
+    parser.add_argument("--state-file", help="keep accounts, transfers... in this SQLite file "
+                        "across restarts (default: in memory)")
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
 
@@ -31,6 +33,7 @@ def main(argv: list[str] | None = None) -> None:
         platform_balance=args.platform_balance,
         webhook_url=args.webhook_url,
         webhook_secret=args.webhook_secret,
+        state_path=args.state_file,
     )
     app = create_app(config)
     state = app.state.emulator

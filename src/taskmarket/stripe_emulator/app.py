@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .control import control_routes
+from .onboarding import onboarding_routes
 from .errors import ApiError, invalid_param, missing_param
 from .faults import Fault, drop_connection
 from .forms import decode_form, fingerprint
@@ -37,10 +38,8 @@ class Call:
 
     def emit(self, event_type: str, obj: dict[str, Any]) -> None:
         """Record an event and hand it to the webhook sender (non-blocking)."""
-        event = self.state.store.record_event(
-            event_type, obj, api_version=self.state.config.api_version,
-            request_id=self.request_id, idempotency_key=self.idempotency_key)
-        self.state.webhooks.send(event)
+        self.state.emit(event_type, obj, request_id=self.request_id,
+                        idempotency_key=self.idempotency_key)
 
 
 Handler = Callable[[Call], dict[str, Any]]
@@ -103,42 +102,63 @@ async def _dispatch(request: Request, handler: Handler, *, with_faults: bool = F
     except ApiError as err:
         return _error(err, request_id, echo)
 
-    fault = Fault.NONE
-    if with_faults:
-        faults = state.faults
-        if faults.latency_ms:
-            await asyncio.sleep(faults.latency_ms / 1000)
-        fault = faults.decide()
-        if fault is Fault.FAIL:
-            return _error(ApiError(faults.error_status, "An unknown error occurred (injected by the "
-                                   "Stripe emulator).", type="api_error"), request_id, echo)
-        if fault is Fault.RATE_LIMIT:
-            return _error(ApiError(429, "Request rate limit exceeded (injected by the Stripe emulator).",
-                                   code="rate_limit"), request_id, echo)
-
     call = Call(request, state, params, request_id, idempotency_key)
     if idempotency_key is None:
+        fault = await _injected_fault(state, with_faults, echo, request_id)
+        if isinstance(fault, Response):
+            return fault
         status, body = _execute(handler, call)
         response = _respond(status, body, request_id)
     else:
         scope = (api_key, request.headers.get("stripe-account", ""), idempotency_key)
-        digest = fingerprint(request.method, request.url.path, params)
-        async with state.store.idempotency_lock(scope):
+        if not state.store.begin_idempotent(scope):
+            # Stripe does not queue a second request behind a running one with its key.
+            return _error(ApiError(409, "Another request with this idempotency key is still "
+                                   "being processed. Wait for it to finish and retry.",
+                                   type="idempotency_error", code="idempotency_key_in_use"),
+                          request_id, echo)
+        try:
+            digest = fingerprint(request.method, request.url.path, params)
             saved = state.store.idempotent_response(scope)
             if saved is not None and saved.fingerprint != digest:
                 return _error(ApiError(400, "Keys for idempotent requests can only be used with the same "
                                        "parameters they were first used with. Try using a key other than "
                                        f"'{idempotency_key}' if you meant to execute a different request.",
                                        type="idempotency_error"), request_id, echo)
+            fault = Fault.NONE
             if saved is not None:
                 response = _respond(saved.status, saved.body, request_id, {
                     **echo, "Idempotent-Replayed": "true", "Original-Request": saved.request_id})
             else:
+                fault = await _injected_fault(state, with_faults, echo, request_id)
+                if isinstance(fault, Response):
+                    return fault
                 status, body = _execute(handler, call, store_as=(scope, digest))
                 response = _respond(status, body, request_id, echo)
+        finally:
+            state.store.end_idempotent(scope)
     if fault is Fault.COMMIT_THEN_DROP:
         return _DropConnection()
     return response
+
+
+async def _injected_fault(state: EmulatorState, with_faults: bool,
+                          echo: dict[str, str] | None = None,
+                          request_id: str = "") -> "Fault | Response":
+    """Latency and a drawn fault; a Response when the fault answers instead of the handler."""
+    if not with_faults:
+        return Fault.NONE
+    faults = state.faults
+    if faults.latency_ms:
+        await asyncio.sleep(faults.latency_ms / 1000)
+    fault = faults.decide()
+    if fault is Fault.FAIL:
+        return _error(ApiError(faults.error_status, "An unknown error occurred (injected by the "
+                               "Stripe emulator).", type="api_error"), request_id, echo)
+    if fault is Fault.RATE_LIMIT:
+        return _error(ApiError(429, "Request rate limit exceeded (injected by the Stripe emulator).",
+                               code="rate_limit"), request_id, echo)
+    return fault
 
 
 def _execute(handler: Handler, call: Call,
@@ -231,6 +251,30 @@ def create_account(call: Call) -> dict[str, Any]:
 
 def retrieve_account(call: Call) -> dict[str, Any]:
     return call.state.store.get_account(_path(call, "account_id"))
+
+
+_LINK_TYPES = {"account_onboarding", "account_update"}
+
+
+def _url_param(params: dict[str, Any], name: str) -> str:
+    value = _str(params, name, required=True) or ""
+    if not value.startswith(("http://", "https://")) or len(value) > 2048:
+        raise invalid_param(name, f"Not a valid URL: {name} must be an http(s) URL.", "url_invalid")
+    return value
+
+
+def create_account_link(call: Call) -> dict[str, Any]:
+    p = call.params
+    _only(p, {"account", "type", "refresh_url", "return_url", "collect", "collection_options",
+              "expand"})
+    link_type = _str(p, "type", required=True)
+    if link_type not in _LINK_TYPES:
+        raise invalid_param("type", "Invalid type: must be one of account_onboarding or "
+                            "account_update")
+    return call.state.store.create_account_link(
+        account=_str(p, "account", required=True) or "", type=link_type or "",
+        refresh_url=_url_param(p, "refresh_url"), return_url=_url_param(p, "return_url"),
+        base_url=str(call.request.base_url))
 
 
 _TRANSFER_CREATE = {"amount", "currency", "destination", "transfer_group", "description", "metadata",
@@ -335,6 +379,8 @@ def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | N
     routes = [
         Route("/v1/accounts", _route(create_account), methods=["POST"]),
         Route("/v1/accounts/{account_id}", _route(retrieve_account), methods=["GET"]),
+        Route("/v1/account_links", _route(create_account_link), methods=["POST"]),
+        *onboarding_routes(),
         Route("/v1/transfers", _route(create_transfer, with_faults=True), methods=["POST"]),
         Route("/v1/transfers", _route(list_transfers), methods=["GET"]),
         Route("/v1/transfers/{transfer_id}", _route(retrieve_transfer), methods=["GET"]),

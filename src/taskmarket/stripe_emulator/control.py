@@ -1,5 +1,5 @@
 """JSON control endpoints under ``/_emulator/`` (no auth): faults, reset,
-inspection, account invalidation, webhook target and platform balance."""
+inspection, account invalidation and onboarding, webhook target and platform balance."""
 
 from __future__ import annotations
 
@@ -69,6 +69,24 @@ async def invalidate_account(request: Request) -> JSONResponse:
     return JSONResponse(account)
 
 
+async def onboard_account(request: Request) -> JSONResponse:
+    """Complete an account's onboarding without the page (tests, scripts)."""
+    try:
+        account = _state(request).complete_onboarding(request.path_params["account_id"])
+    except ApiError as err:
+        return JSONResponse(err.body(), status_code=err.status)
+    return JSONResponse(account)
+
+
+async def require_information(request: Request) -> JSONResponse:
+    """Stripe wants more from the holder: transfers to the account stop until onboarding."""
+    try:
+        account = _state(request).require_information(request.path_params["account_id"])
+    except ApiError as err:
+        return JSONResponse(err.body(), status_code=err.status)
+    return JSONResponse(account)
+
+
 async def events(request: Request) -> JSONResponse:
     return JSONResponse({"data": _state(request).events()})
 
@@ -88,7 +106,10 @@ async def webhooks(request: Request) -> JSONResponse:
             state.config.api_version = data["api_version"]
     sender = state.webhooks
     return JSONResponse({"url": sender.url, "secret": sender.secret, "api_version": state.config.api_version,
-                         "deliveries": [asdict(d) for d in list(sender.deliveries)]})
+                         "deliveries": [asdict(d) for d in list(sender.deliveries)],
+                         "pending": [{"event": d["event"]["id"], "attempts": d["attempts"],
+                                      "next_attempt_at": d["next_attempt_at"]}
+                                     for d in state.store.pending_deliveries()]})
 
 
 async def balance(request: Request) -> JSONResponse:
@@ -166,6 +187,9 @@ def control_routes() -> list[Route]:
         Route("/_emulator/transfers/{transfer_id}/adjust", adjust_transfer, methods=["POST"]),
         Route("/_emulator/accounts", accounts, methods=["GET"]),
         Route("/_emulator/accounts/{account_id}/invalidate", invalidate_account, methods=["POST"]),
+        Route("/_emulator/accounts/{account_id}/onboard", onboard_account, methods=["POST"]),
+        Route("/_emulator/accounts/{account_id}/require_information", require_information,
+              methods=["POST"]),
         Route("/_emulator/events", events, methods=["GET"]),
         Route("/_emulator/webhooks", webhooks, methods=["GET", "POST"]),
         Route("/_emulator/balance", balance, methods=["GET", "POST"]),

@@ -1,19 +1,23 @@
-"""In-memory state of the emulator: accounts, transfers, reversals, events and
-the idempotency cache. Every mutation happens under one re-entrant lock so the
-store can be inspected from test threads while the server is running."""
+"""State of the emulator: accounts, account links, transfers, reversals, events, the
+idempotency cache and pending webhook deliveries. Every mutation happens under one
+re-entrant lock so the store can be inspected from test threads while the server runs.
+
+Kept in memory, and written through to a SQLite file when the store is given a ``path``
+(see :mod:`.persistence`), from which a restarted emulator picks everything up again."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import secrets
 import string
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .errors import ApiError, no_such
+from .persistence import Persistence
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -38,44 +42,114 @@ class IdempotentResponse:
     status: int
     body: bytes
     request_id: str
-    saved_at: float = field(default_factory=time.monotonic)
+    saved_at: float = field(default_factory=time.time)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"fingerprint": self.fingerprint, "status": self.status,
+                "body": self.body.decode("utf-8"), "request_id": self.request_id,
+                "saved_at": self.saved_at}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> "IdempotentResponse":
+        return cls(doc["fingerprint"], doc["status"], doc["body"].encode("utf-8"),
+                   doc["request_id"], doc["saved_at"])
 
 
 IdempotencyScope = tuple[str, str, str]  # (api key, Stripe-Account header, idempotency key)
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600  # Stripe prunes keys after at least 24 hours
 _PRUNE_EVERY = 1000
+ACCOUNT_LINK_TTL_SECONDS = 300  # Stripe's Account Links expire after a few minutes
+# What Stripe asks of a fresh Express account before it may receive transfers.
+ONBOARDING_REQUIREMENTS = [
+    "business_type", "external_account", "individual.dob.day", "individual.dob.month",
+    "individual.dob.year", "individual.first_name", "individual.last_name",
+    "tos_acceptance.date", "tos_acceptance.ip",
+]
+
+
+def _scope_id(scope: IdempotencyScope) -> str:
+    return "\x1f".join(scope)
 
 
 class Store:
-    def __init__(self, platform_balance: int | None = None) -> None:
+    def __init__(self, platform_balance: int | None = None,
+                 path: str | Path | None = None) -> None:
         self._lock = threading.RLock()
         self.initial_balance = platform_balance
-        self.reset()
+        self._db = Persistence(path) if path is not None else None
+        self._clear_memory()
+        if self._db is not None:
+            self._load()
 
     # -- lifecycle ---------------------------------------------------------
+    def _clear_memory(self) -> None:
+        self.accounts: dict[str, dict[str, Any]] = {}
+        self.invalid_accounts: set[str] = set()
+        self.account_links: dict[str, dict[str, Any]] = {}  # by the token in the link's URL
+        self.transfers: dict[str, dict[str, Any]] = {}  # insertion = creation order
+        self.reversals: dict[str, dict[str, Any]] = {}
+        self.events: list[dict[str, Any]] = []
+        self.deliveries: dict[str, dict[str, Any]] = {}  # pending webhook deliveries
+        self.balance: int | None = self.initial_balance
+        self._idempotent: dict[IdempotencyScope, IdempotentResponse] = {}
+        self._in_flight: set[IdempotencyScope] = set()
+        self._saves = 0
+
+    def _load(self) -> None:
+        db = self._db
+        assert db is not None
+        self.accounts = dict(db.all("account"))
+        self.invalid_accounts = {doc_id for doc_id, _ in db.all("invalid_account")}
+        self.account_links = dict(db.all("account_link"))
+        self.transfers = dict(db.all("transfer"))
+        self.reversals = dict(db.all("reversal"))
+        self.events = [body for _, body in db.all("event")]
+        self.deliveries = dict(db.all("delivery"))
+        self.balance = db.setting("balance", {"value": self.initial_balance})["value"]
+        for doc_id, doc in db.all("idempotency"):
+            scope = tuple(doc_id.split("\x1f"))
+            self._idempotent[scope] = IdempotentResponse.from_doc(doc)  # type: ignore[index]
+
+    def _put(self, kind: str, doc_id: str, body: Any) -> None:
+        if self._db is not None:
+            self._db.put(kind, doc_id, body)
+
+    def _put_balance(self) -> None:
+        if self._db is not None:
+            self._db.set_setting("balance", {"value": self.balance})
+
+    def _atomically(self):
+        """One SQLite transaction around a multi-document change (a no-op in memory)."""
+        import contextlib
+
+        return self._db.transaction() if self._db is not None else contextlib.nullcontext()
+
     def reset(self) -> None:
         """Forget every object and idempotency key; restore the initial balance."""
         with self._lock:
-            self.accounts: dict[str, dict[str, Any]] = {}
-            self.invalid_accounts: set[str] = set()
-            self.transfers: dict[str, dict[str, Any]] = {}  # insertion = creation order
-            self.reversals: dict[str, dict[str, Any]] = {}
-            self.events: list[dict[str, Any]] = []
-            self.balance: int | None = self.initial_balance
-            self._idempotent: dict[IdempotencyScope, IdempotentResponse] = {}
-            self._idempotency_locks: dict[IdempotencyScope, asyncio.Lock] = {}
-            self._saves = 0
+            self._clear_memory()
+            if self._db is not None:
+                self._db.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def set_balance(self, amount: int | None) -> None:
         """Set the platform's available balance (``None`` = unlimited)."""
         with self._lock:
             self.balance = amount
+            self._put_balance()
 
     # -- accounts ----------------------------------------------------------
     def create_account(self, *, type: str, email: str | None, metadata: dict[str, str],
                        country: str = "US", default_currency: str = "usd",
                        business_type: str | None = None) -> dict[str, Any]:
+        """A connected account as Stripe makes one: it cannot receive transfers until the
+        account holder has completed onboarding (see :meth:`complete_onboarding`)."""
         account = {
             "id": new_id("acct_", 16),
             "object": "account",
@@ -87,17 +161,86 @@ class Store:
             "business_type": business_type,
             "created": int(time.time()),
             "livemode": False,
-            "charges_enabled": True,
-            "payouts_enabled": True,
-            "details_submitted": True,
-            "capabilities": {"transfers": "active"},
-            "requirements": {"currently_due": [], "past_due": [], "disabled_reason": None},
+            "charges_enabled": False,
+            "payouts_enabled": False,
+            "details_submitted": False,
+            "capabilities": {"transfers": "inactive"},
+            "requirements": {"currently_due": list(ONBOARDING_REQUIREMENTS),
+                             "eventually_due": list(ONBOARDING_REQUIREMENTS),
+                             "past_due": list(ONBOARDING_REQUIREMENTS),
+                             "disabled_reason": "requirements.past_due"},
         }
-        with self._lock:
+        with self._lock, self._atomically():
             self.accounts[account["id"]] = account
             if metadata.get("fail") == "invalid":
                 self._invalidate_locked(account["id"])
+            self._put("account", account["id"], account)
             return copy.deepcopy(account)
+
+    def complete_onboarding(self, account_id: str) -> dict[str, Any]:
+        """The account holder gave Stripe everything: transfers to it are possible."""
+        with self._lock, self._atomically():
+            if account_id not in self.accounts:
+                raise no_such("account", account_id)
+            account = self.accounts[account_id]
+            account.update(charges_enabled=True, payouts_enabled=True, details_submitted=True)
+            account["capabilities"]["transfers"] = "active"
+            account["requirements"].update(currently_due=[], eventually_due=[], past_due=[],
+                                           disabled_reason=None)
+            self.invalid_accounts.discard(account_id)
+            if self._db is not None:
+                self._db.delete("invalid_account", account_id)
+            self._put("account", account_id, account)
+            return copy.deepcopy(account)
+
+    def require_information(self, account_id: str, fields: list[str] | None = None) -> dict[str, Any]:
+        """Stripe needs more from an onboarded holder: transfers stop until they give it."""
+        with self._lock, self._atomically():
+            if account_id not in self.accounts:
+                raise no_such("account", account_id)
+            account = self.accounts[account_id]
+            due = list(fields or ["individual.verification.document"])
+            account["payouts_enabled"] = False
+            account["capabilities"]["transfers"] = "inactive"
+            account["requirements"].update(currently_due=due, eventually_due=due, past_due=due,
+                                           disabled_reason="requirements.past_due")
+            self._put("account", account_id, account)
+            return copy.deepcopy(account)
+
+    # -- account links -----------------------------------------------------
+    def create_account_link(self, *, account: str, type: str, refresh_url: str,
+                            return_url: str, base_url: str) -> dict[str, Any]:
+        with self._lock:
+            if account not in self.accounts:
+                raise no_such("account", account, param="account", status=400)
+            token = new_id("", 32)
+            created = int(time.time())
+            link = {
+                "object": "account_link",
+                "created": created,
+                "expires_at": created + ACCOUNT_LINK_TTL_SECONDS,
+                "url": f"{base_url.rstrip('/')}/connect/onboarding/{token}",
+            }
+            self.account_links[token] = {**link, "account": account, "type": type,
+                                         "refresh_url": refresh_url, "return_url": return_url,
+                                         "used": False}
+            self._put("account_link", token, self.account_links[token])
+            return copy.deepcopy(link)
+
+    def account_link(self, token: str) -> dict[str, Any] | None:
+        with self._lock:
+            link = self.account_links.get(token)
+            return copy.deepcopy(link) if link else None
+
+    def use_account_link(self, token: str) -> dict[str, Any] | None:
+        """Mark a live link used; None when it is unknown, used or expired."""
+        with self._lock, self._atomically():
+            link = self.account_links.get(token)
+            if link is None or link["used"] or link["expires_at"] < time.time():
+                return None
+            link["used"] = True
+            self._put("account_link", token, link)
+            return copy.deepcopy(link)
 
     def get_account(self, account_id: str) -> dict[str, Any]:
         with self._lock:
@@ -114,7 +257,8 @@ class Store:
         with self._lock:
             if account_id not in self.accounts:
                 raise no_such("account", account_id)
-            self._invalidate_locked(account_id)
+            with self._atomically():
+                self._invalidate_locked(account_id)
             return copy.deepcopy(self.accounts[account_id])
 
     def _invalidate_locked(self, account_id: str) -> None:
@@ -123,6 +267,8 @@ class Store:
         account["payouts_enabled"] = False
         account["capabilities"]["transfers"] = "inactive"
         account["requirements"]["disabled_reason"] = "rejected.other"
+        self._put("invalid_account", account_id, True)
+        self._put("account", account_id, account)
 
     # -- transfers ---------------------------------------------------------
     def create_transfer(self, *, amount: int, currency: str, destination: str,
@@ -137,6 +283,12 @@ class Store:
                 raise ApiError(400, f"The destination account '{destination}' cannot receive transfers: "
                                "the account is invalid or has been rejected.",
                                code="account_invalid", param="destination", cacheable=True)
+            if self.accounts[destination]["capabilities"].get("transfers") != "active":
+                raise ApiError(400, f"The destination account '{destination}' needs the transfers "
+                               "capability to be active before it can receive transfers; its "
+                               "holder has not finished onboarding.",
+                               code="insufficient_capabilities_for_transfer",
+                               param="destination", cacheable=True)
             if self.balance is not None and amount > self.balance:
                 raise ApiError(400, "You have insufficient available funds in your Stripe account. "
                                "Try adding funds directly to your available balance.",
@@ -162,9 +314,12 @@ class Store:
                 "source_type": "card",
                 "transfer_group": transfer_group,
             }
-            if self.balance is not None:
-                self.balance -= amount
-            self.transfers[transfer_id] = transfer
+            with self._atomically():
+                if self.balance is not None:
+                    self.balance -= amount
+                    self._put_balance()
+                self.transfers[transfer_id] = transfer
+                self._put("transfer", transfer_id, transfer)
             return copy.deepcopy(transfer)
 
     def get_transfer(self, transfer_id: str) -> dict[str, Any]:
@@ -186,6 +341,7 @@ class Store:
                     transfer["metadata"].pop(key, None)
                 else:
                     transfer["metadata"][key] = value
+            self._put("transfer", transfer_id, transfer)
             return copy.deepcopy(transfer)
 
     def list_transfers(self, *, limit: int = 10, starting_after: str | None = None,
@@ -238,7 +394,9 @@ class Store:
         with self._lock:
             if transfer_id not in self.transfers:
                 raise no_such("transfer", transfer_id)
-            self.transfers[transfer_id].update(changes)
+            with self._atomically():
+                self.transfers[transfer_id].update(changes)
+                self._put("transfer", transfer_id, self.transfers[transfer_id])
             return copy.deepcopy(self.transfers[transfer_id])
 
     def all_transfers(self) -> list[dict[str, Any]]:
@@ -282,8 +440,12 @@ class Store:
             transfer["reversed"] = transfer["amount_reversed"] >= transfer["amount"]
             transfer["reversals"]["data"].insert(0, reversal)
             transfer["reversals"]["total_count"] += 1
-            if self.balance is not None:
-                self.balance += amount
+            with self._atomically():
+                if self.balance is not None:
+                    self.balance += amount
+                    self._put_balance()
+                self._put("reversal", reversal["id"], reversal)
+                self._put("transfer", transfer_id, transfer)
             return copy.deepcopy(reversal), copy.deepcopy(transfer)
 
     def list_reversals(self, transfer_id: str) -> list[dict[str, Any]]:
@@ -308,6 +470,7 @@ class Store:
         }
         with self._lock:
             self.events.append(event)
+            self._put("event", event["id"], event)
             return copy.deepcopy(event)
 
     def list_events(self, *, limit: int = 10, starting_after: str | None = None,
@@ -329,14 +492,47 @@ class Store:
         with self._lock:
             return copy.deepcopy(self.events)
 
-    # -- idempotency -------------------------------------------------------
-    def idempotency_lock(self, scope: IdempotencyScope) -> asyncio.Lock:
-        """One asyncio lock per key, so concurrent requests with it run one at a time."""
+    # -- webhook deliveries --------------------------------------------------
+    def save_delivery(self, delivery: dict[str, Any]) -> None:
+        """A pending delivery (``event``, ``attempts``, ``next_attempt_at``), kept until done."""
         with self._lock:
-            lock = self._idempotency_locks.get(scope)
-            if lock is None:
-                lock = self._idempotency_locks[scope] = asyncio.Lock()
-            return lock
+            self.deliveries[delivery["event"]["id"]] = delivery
+            self._put("delivery", delivery["event"]["id"], delivery)
+
+    def finish_delivery(self, event_id: str) -> None:
+        with self._lock:
+            self.deliveries.pop(event_id, None)
+            if self._db is not None:
+                self._db.delete("delivery", event_id)
+
+    def next_delivery(self) -> dict[str, Any] | None:
+        """The pending delivery due first (a copy), or None."""
+        with self._lock:
+            if not self.deliveries:
+                return None
+            return copy.deepcopy(min(self.deliveries.values(),
+                                     key=lambda d: d["next_attempt_at"]))
+
+    def has_unattempted_deliveries(self) -> bool:
+        with self._lock:
+            return any(d["attempts"] == 0 for d in self.deliveries.values())
+
+    def pending_deliveries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(list(self.deliveries.values()))
+
+    # -- idempotency -------------------------------------------------------
+    def begin_idempotent(self, scope: IdempotencyScope) -> bool:
+        """Mark a request with this key as running; False when one already is."""
+        with self._lock:
+            if scope in self._in_flight:
+                return False
+            self._in_flight.add(scope)
+            return True
+
+    def end_idempotent(self, scope: IdempotencyScope) -> None:
+        with self._lock:
+            self._in_flight.discard(scope)
 
     def idempotent_response(self, scope: IdempotencyScope) -> IdempotentResponse | None:
         with self._lock:
@@ -344,15 +540,16 @@ class Store:
 
     def save_idempotent_response(self, scope: IdempotencyScope, response: IdempotentResponse) -> None:
         with self._lock:
-            self._idempotent.setdefault(scope, response)
+            if scope not in self._idempotent:
+                self._idempotent[scope] = response
+                self._put("idempotency", _scope_id(scope), response.to_doc())
             self._saves += 1
             if self._saves % _PRUNE_EVERY == 0:
                 self._prune_idempotency_locked()
 
     def _prune_idempotency_locked(self) -> None:
-        cutoff = time.monotonic() - IDEMPOTENCY_TTL_SECONDS
+        cutoff = time.time() - IDEMPOTENCY_TTL_SECONDS
         for scope in [s for s, r in self._idempotent.items() if r.saved_at < cutoff]:
             del self._idempotent[scope]
-            lock = self._idempotency_locks.get(scope)
-            if lock is not None and not lock.locked():
-                del self._idempotency_locks[scope]
+            if self._db is not None:
+                self._db.delete("idempotency", _scope_id(scope))

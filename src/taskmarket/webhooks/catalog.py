@@ -1,45 +1,13 @@
-"""Which event types a webhook can subscribe to.
-
-Only events of the aggregates a requester owns are deliverable: its tasks (claims and
-submissions included), its own account and the payouts it funds. Webhook endpoints and
-API keys are configuration and credentials, never delivered, whatever their owner.
-"""
+"""Which event types a webhook can subscribe to (the domain decides: domain/catalog.py)."""
 
 from __future__ import annotations
 
-from functools import cache
+from ..domain.catalog import DELIVERABLE_AGGREGATES, deliverable_types, deliverable_types_except
+from ..event_visibility import EventVisibility
 
-from eventsourcing.domain import Aggregate, _created_event_classes
-
-from ..domain import Payout, Requester, Task
-from ..events import event_type
-
-DELIVERABLE_AGGREGATES = (Task, Requester, Payout)
+__all__ = ["DELIVERABLE_AGGREGATES", "deliverable_types", "visible_types"]
 
 
-def _own_event_classes(aggregate: type) -> list[type]:
-    """The events an aggregate can record: its decorated ones and its one created event.
-
-    eventsourcing also generates base classes (``Task.Event``, an unused ``Task.Created``)
-    that are never recorded; they are left out.
-    """
-    prefix = aggregate.__name__ + "."
-    created = set(_created_event_classes.get(aggregate, []))
-    found = []
-    for value in vars(aggregate).values():
-        if not (isinstance(value, type) and issubclass(value, Aggregate.Event)
-                and value.__qualname__.startswith(prefix)):
-            continue
-        if value.__name__ == "Event":
-            continue
-        if issubclass(value, Aggregate.Created) and value not in created:
-            continue
-        found.append(value)
-    return found
-
-
-@cache
-def deliverable_types() -> frozenset[str]:
-    """Public type names (``TaskPosted``...) of every deliverable event."""
-    return frozenset(event_type(cls.__qualname__) for aggregate in DELIVERABLE_AGGREGATES
-                     for cls in _own_event_classes(aggregate))
+def visible_types(visibility: EventVisibility) -> frozenset[str]:
+    """The deliverable types an endpoint with ``visibility`` may receive (and ask for)."""
+    return deliverable_types_except(visibility.hidden_kinds)

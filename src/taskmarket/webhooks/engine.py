@@ -127,8 +127,7 @@ class WebhookEngine:
 
     def _tick(self, conn: psycopg.Connection, state: store.EndpointState) -> int:
         head = feed.head(conn)
-        events = feed.events_for(conn, state.requester_id, state.event_types, state.cursor,
-                                 self.policy.batch)
+        events = feed.events_for(conn, state, state.cursor, self.policy.batch)
         secret = store.secret_for(conn, state.endpoint_id, state.secret_hash)
         if secret is None:
             self._give_up(conn, state, "the endpoint's signing secret is missing; rotate it")
@@ -183,6 +182,10 @@ class WebhookEngine:
         if state is None or event is None or secret is None:
             store.record_attempt(conn, delivery.id, None, 0, "event or secret missing",
                                  False, None)
+            return
+        if not feed.shows(state, event):  # the endpoint's key may no longer read it
+            store.record_attempt(conn, delivery.id, None, 0,
+                                 "the endpoint's key may not read this event", False, None)
             return
         outcome = post_event(self.client, state.url, secret, event, delivery.id)
         retry_in = None

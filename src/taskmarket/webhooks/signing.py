@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
+
+from ..domain.apikey import hash_secret as secret_hash
+from ..domain.webhook import new_secret
+
+__all__ = ["new_secret", "secret_hash", "sign", "verify"]
 
 SIGNATURE_HEADER = "Taskmarket-Signature"
 EVENT_ID_HEADER = "Taskmarket-Event-Id"
 DEFAULT_TOLERANCE = 300
-
-
-def new_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
-
-
-def secret_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _mac(secret: str, timestamp: int, body: bytes) -> str:

@@ -36,6 +36,7 @@ class EndpointState:
     lease_owner: UUID | None
     lease_until: datetime | None
     version: int
+    audience: str = "REQUESTER"  # whose reading rights deliveries follow
 
 
 @dataclass(frozen=True)

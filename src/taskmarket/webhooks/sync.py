@@ -62,18 +62,21 @@ def _created(conn, endpoint_id: UUID, version: int, event: Any, notification_id:
     # behind the store, a few earlier events are delivered too: more, never fewer.
     conn.execute("""
         INSERT INTO webhook_endpoint_state (endpoint_id, requester_id, url, event_types,
-                                            secret_hash, enabled, cursor, version)
+                                            secret_hash, enabled, cursor, version, audience)
         VALUES (%s, %s, %s, %s, %s, true,
                 (SELECT COALESCE(max(position), 0) FROM event_log
-                  WHERE notification_id < %s), %s)
+                  WHERE notification_id < %s), %s, %s)
         ON CONFLICT (endpoint_id) DO NOTHING""",
                  (endpoint_id, event.requester_id, event.url, list(event.event_types),
-                  event.secret_hash, notification_id, version))
+                  event.secret_hash, notification_id, version,
+                  getattr(event, "audience", None) or "REQUESTER"))
 
 
 def _updated(conn, endpoint_id: UUID, event: Any) -> None:
-    conn.execute("UPDATE webhook_endpoint_state SET url = %s, event_types = %s "
-                 "WHERE endpoint_id = %s", (event.url, list(event.event_types), endpoint_id))
+    conn.execute("UPDATE webhook_endpoint_state SET url = %s, event_types = %s, "
+                 "audience = COALESCE(%s, audience) WHERE endpoint_id = %s",
+                 (event.url, list(event.event_types), getattr(event, "audience", None),
+                  endpoint_id))
 
 
 def _secret_rotated(conn, endpoint_id: UUID, event: Any) -> None:

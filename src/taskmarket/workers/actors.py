@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import dramatiq
 
 from ..application import Marketplace
+import stripe
+
 from ..domain import DomainError, PayoutStatus
+from ..domain.payout_account import PayoutAccountStatus, is_rejected, status_of
 from .schedule import PAY, WorkStore
-from .stripe_gateway import StripeGateway, TransferFailed
+from .stripe_gateway import PAYOUT_ACCOUNT_NOT_READY, StripeGateway, TransferFailed, classify
 
 log = logging.getLogger(__name__)
 
 NO_PAYOUT_ACCOUNT = "NO_PAYOUT_ACCOUNT"
+PAYOUT_ACCOUNT_NOT_FOUND = "PAYOUT_ACCOUNT_NOT_FOUND"
 # Past this age an idempotency key may have expired at Stripe (they keep them >= 24 h),
 # so the transfer group is searched before paying again.
 LOOKUP_AFTER = timedelta(hours=12)
@@ -53,13 +57,23 @@ class PayoutWorker:
         payout = self.app.get_payout(payout_id)
         if payout.status != PayoutStatus.REQUESTED:
             return payout.status.value
-        account = self.app.get_worker(payout.worker_id).stripe_account_id
+        worker = self.app.get_worker(payout.worker_id)
+        account = worker.stripe_account_id
         if not account:
-            # Waits for link_payout_account; the dispatcher sends it again then.
-            if payout.failure_reason != NO_PAYOUT_ACCOUNT:
-                self._record_failure(payout_id, TransferFailed(NO_PAYOUT_ACCOUNT, True))
-            return NO_PAYOUT_ACCOUNT
+            # Waits for an account; the dispatcher sends it again when one is ENABLED.
+            return self._wait(payout, NO_PAYOUT_ACCOUNT)
         try:
+            if not worker.can_be_paid:
+                # What we know may be stale: ask Stripe once before waiting.
+                found = self._refresh_account(payout)
+                if found is None or is_rejected(found):
+                    # Finance retries it once the account is fixed or another is linked.
+                    why = (f"{PAYOUT_ACCOUNT_NOT_FOUND}: Stripe has no account {account}"
+                           if found is None else f"ACCOUNT_INVALID: Stripe rejected {account}")
+                    self._record_failure(payout_id, TransferFailed(why, False))
+                    return "FAILED"
+                if status_of(found)[0] != PayoutAccountStatus.ENABLED:
+                    return self._wait(payout, PAYOUT_ACCOUNT_NOT_READY)
             transfer_id = None
             if self._should_look_up(payout):
                 transfer_id = self.gateway.find_transfer(payout)
@@ -67,6 +81,10 @@ class PayoutWorker:
                 transfer_id = self.gateway.create_transfer(payout, account)
                 self.after_transfer_created(payout_id, transfer_id)
         except TransferFailed as failure:
+            if failure.reason == PAYOUT_ACCOUNT_NOT_READY:
+                # Stripe turned transfers off since we last looked: record it and wait.
+                self._refresh_account(payout)
+                return self._wait(payout, PAYOUT_ACCOUNT_NOT_READY)
             self._record_failure(payout_id, failure)
             if failure.retryable:
                 # Retries are in flight (backing off): the sweeper need not send another.
@@ -75,6 +93,21 @@ class PayoutWorker:
             return "FAILED"
         self.app.record_payout_paid(payout_id, transfer_id)
         return "PAID"
+
+    def _wait(self, payout, reason: str) -> str:
+        """Leave the payout REQUESTED with its reason, written once however often it is
+        tried (the dispatcher sends it again when the worker's account becomes ENABLED)."""
+        if payout.failure_reason != reason:
+            self._record_failure(payout.id, TransferFailed(reason, True))
+        return reason
+
+    def _refresh_account(self, payout) -> dict | None:
+        from ..payout_accounts import PayoutAccounts
+
+        try:
+            return PayoutAccounts(self.app, self.gateway).refresh(payout.worker_id)
+        except stripe.StripeError as error:
+            raise classify(error) from error
 
     def after_transfer_created(self, payout_id: UUID, transfer_id: str) -> None:
         """The riskiest instant: paid at Stripe, not yet recorded (a hook for crash tests)."""
@@ -98,8 +131,9 @@ class Actors:
     auto_approve: dramatiq.Actor
 
 
-def _delay_ms(app: Marketplace, due) -> int:
-    return max(0, int((due - app.clock()).total_seconds() * 1000) + 1)
+def delay_ms(due: datetime, now: datetime) -> int:
+    """Dramatiq's delay for a message that must not run before ``due`` (a ms past it)."""
+    return max(0, int((due - now).total_seconds() * 1000) + 1)
 
 
 def register_actors(broker: dramatiq.Broker, services: Services,
@@ -120,19 +154,19 @@ def register_actors(broker: dramatiq.Broker, services: Services,
         elif claim.status.value == "ACTIVE" and app.clock() < claim.expires_at:
             # Early (clock skew, or a lease renewed by a revision): come back when it is due.
             actors.expire_claim.send_with_options(
-                args=(task_id, claim_id), delay=_delay_ms(app, claim.expires_at))
+                args=(task_id, claim_id), delay=delay_ms(claim.expires_at, app.clock()))
 
     def auto_approve(task_id: str, submission_id: str) -> None:
         task = app.get_task(UUID(task_id))
         submission = task.submissions.get(UUID(submission_id))
-        if submission is None or task.auto_approve_after_seconds is None:
+        due = task.auto_approval_due(UUID(submission_id))
+        if submission is None or due is None:
             return
-        due = submission.submitted_at + timedelta(seconds=task.auto_approve_after_seconds)
         if app.auto_approve(task.id, submission.id):
             log.info("submission %s auto-approved", submission_id)
         elif submission.status.value == "PENDING_REVIEW" and app.clock() < due:
             actors.auto_approve.send_with_options(args=(task_id, submission_id),
-                                                  delay=_delay_ms(app, due))
+                                                  delay=delay_ms(due, app.clock()))
 
     # A domain error (no such task, ...) will not heal by waiting: no retry for it.
     common = dict(broker=broker, queue_name=QUEUE, time_limit=60_000, min_backoff=100,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from uuid import UUID
 
@@ -20,7 +20,8 @@ from psycopg import sql
 from ..application import Marketplace
 from ..database import Database
 from ..domain import Payout, Task, Worker
-from .actors import Actors
+from ..domain.task import auto_approval_due_at
+from .actors import Actors, delay_ms
 from .schedule import AUTO_APPROVE, EXPIRE, PAY, Done, Work, WorkStore
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class Dispatcher:
             _topic(Payout.Paid): self._payout_settled,
             _topic(Payout.Failed): self._payout_failed,
             _topic(Worker.PayoutAccountLinked): self._account_linked,
+            _topic(Worker.PayoutAccountStatusChanged): self._account_status_changed,
             _topic(Task.Claimed): self._lease_started,
             _topic(Task.RevisionRequested): self._revision_requested,
             _topic(Task.ClaimExpired): self._lease_ended,
@@ -116,6 +118,10 @@ class Dispatcher:
     def _account_linked(self, worker_id: UUID, event) -> None:
         self._extra_payouts.update(self.work.pending_payouts_of(worker_id))
 
+    def _account_status_changed(self, worker_id: UUID, event) -> None:
+        if event.status == "ENABLED":  # waiting payouts go out by themselves
+            self._extra_payouts.update(self.work.pending_payouts_of(worker_id))
+
     def _lease_started(self, task_id: UUID, event) -> None:
         self._owe(Work(EXPIRE, event.claim_id, task_id, event.expires_at))
 
@@ -135,9 +141,8 @@ class Dispatcher:
         self._settle(EXPIRE, event.claim_id)
         if task_id not in self.auto_approve_delays:
             self._task_posted(task_id, self.app.get_task(task_id))
-        delay = self.auto_approve_delays[task_id]
-        if delay is not None:
-            due = event.submitted_at + timedelta(seconds=delay)
+        due = auto_approval_due_at(event.submitted_at, self.auto_approve_delays[task_id])
+        if due is not None:
             self._owe(Work(AUTO_APPROVE, event.submission_id, task_id, due))
 
     def _reviewed(self, task_id: UUID, event) -> None:
@@ -176,7 +181,7 @@ def send_work(actors: Actors, work: Work, now: datetime) -> None:
     if work.kind == PAY:
         actors.pay_payout.send(str(work.subject_id))
         return
-    delay = max(0, int((work.due_at - now).total_seconds() * 1000) + 1)
+    delay = delay_ms(work.due_at, now)
     args = (str(work.aggregate_id), str(work.subject_id))
     actor = actors.expire_claim if work.kind == EXPIRE else actors.auto_approve
     actor.send_with_options(args=args, delay=delay or None)

@@ -21,6 +21,7 @@ from .sweeper import Sweeper
 log = logging.getLogger(__name__)
 
 EMULATOR_URL_FILE = "stripe-emulator.url"
+EMULATOR_STATE_FILE = "stripe-emulator.sqlite3"  # accounts, transfers... across restarts
 # Well above the actors' longest retry backoff (30 s): a payout whose attempts are merely
 # backing off touches its row often enough that the sweeper leaves it alone.
 RESEND_AFTER_SECONDS = 120.0
@@ -56,9 +57,10 @@ def connect_stripe(api_key: str | None, webhook_secret: str | None, data_dir: Pa
     if not start_emulator:
         raise RuntimeError("STRIPE_API_KEY is unset and no Stripe emulator is running: "
                            "start `taskmarket serve` first or set STRIPE_API_BASE")
-    from ..stripe_emulator import start_emulator as start
+    from ..stripe_emulator import EmulatorConfig, start_emulator as start
 
-    emulator = start()
+    state_path = data_dir / EMULATOR_STATE_FILE if data_dir else None
+    emulator = start(config=EmulatorConfig(state_path=state_path))
     log.warning("Stripe: STRIPE_API_KEY is unset, so payouts go to the in-process Stripe "
                 "emulator at %s (no real money moves)", emulator.url)
     if url_file is not None:

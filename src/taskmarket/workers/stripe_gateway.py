@@ -8,7 +8,10 @@ key, so a retry after a lost response gets the transfer Stripe already made.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
 
 import stripe
 
@@ -24,6 +27,9 @@ PERMANENT_CODES = {
     "amount_too_large", "transfers_not_allowed", "parameter_invalid_integer",
     "invalid_currency",
 }
+
+
+PAYOUT_ACCOUNT_NOT_READY = "PAYOUT_ACCOUNT_NOT_READY"
 
 
 @dataclass
@@ -43,18 +49,29 @@ def transfer_group(payout: Payout) -> str:
     return str(payout.task_id or payout.id)
 
 
+def error_code(error: stripe.StripeError) -> str:
+    """Stripe's error code (the SDK leaves ``code`` unset on some statuses, e.g. 409)."""
+    body = getattr(error, "json_body", None) or {}
+    detail = body.get("error") if isinstance(body, dict) else None
+    return (getattr(error, "code", None)
+            or (detail.get("code") if isinstance(detail, dict) else None) or "")
+
+
 def classify(error: stripe.StripeError) -> TransferFailed:
     """Map an SDK error to a failure reason and whether trying again can help."""
-    code = getattr(error, "code", None) or ""
+    code = error_code(error)
     message = getattr(error, "user_message", None) or str(error)
     if isinstance(error, stripe.APIConnectionError):
         return TransferFailed(f"NETWORK_ERROR: {message}"[:500], True)
     if isinstance(error, stripe.RateLimitError):
         return TransferFailed("RATE_LIMITED", True)
-    if isinstance(error, stripe.IdempotencyError):
+    if code == "idempotency_key_in_use" or isinstance(error, stripe.IdempotencyError):
         # 409: a request with this key is still running at Stripe; 400: the key was used
         # with other parameters, which only a new key (a finance retry) resolves.
         return TransferFailed("IDEMPOTENCY_CONFLICT", error.http_status == 409)
+    if code == "insufficient_capabilities_for_transfer":
+        # The account cannot receive transfers yet: the payout waits for it.
+        return TransferFailed(PAYOUT_ACCOUNT_NOT_READY, True)
     status = error.http_status or 0
     if status >= 500 or isinstance(error, stripe.APIError):
         return TransferFailed(f"STRIPE_UNAVAILABLE: HTTP {status}", True)
@@ -100,6 +117,43 @@ class StripeGateway:
         except stripe.StripeError as error:
             raise classify(error) from error
         return transfer.id
+
+    # --- connected accounts ----------------------------------------------------------
+    def create_account(self, worker_id: UUID, attempts: int = 5,
+                       replacing: str | None = None) -> dict[str, Any]:
+        """The worker's Express account. One per worker: the idempotency key is the
+        worker's, so a retry or a concurrent call gets the account the first one made
+        (a 409 while that first call is still running is waited out). ``replacing``: the
+        account id Stripe did not know, which this one takes the place of."""
+        params = {"type": "express", "metadata": {"worker_id": str(worker_id)},
+                  "capabilities": {"transfers": {"requested": True}}}
+        for attempt in range(attempts):
+            try:
+                account = self.client.v1.accounts.create(
+                    params, options={"idempotency_key": f"worker-account-{worker_id}"
+                                     + (f"-replacing-{replacing}" if replacing else "")})
+                return account.to_dict()
+            except stripe.StripeError as error:
+                if error_code(error) != "idempotency_key_in_use" or attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+    def retrieve_account(self, account_id: str) -> dict[str, Any] | None:
+        """The account as Stripe has it; None when Stripe has no such account."""
+        try:
+            return self.client.v1.accounts.retrieve(account_id).to_dict()
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404 or error_code(error) == "resource_missing":
+                return None
+            raise
+
+    def onboarding_link(self, account_id: str, return_url: str, refresh_url: str) -> str:
+        """A fresh one-time Account Link for the holder to finish onboarding."""
+        link = self.client.v1.account_links.create({
+            "account": account_id, "type": "account_onboarding",
+            "return_url": return_url, "refresh_url": refresh_url})
+        return link.url
 
     def find_transfer(self, payout: Payout) -> str | None:
         """The transfer already made for ``payout`` (searched in its transfer group)."""

@@ -22,6 +22,7 @@ import psycopg
 from psycopg import sql
 
 from ...database import Database
+from ...persistence.mapping import event_mapper
 from ..base import Projection
 from ..registry import select
 from ..tracking import EVENTS_CHANNEL, lock_position, save_position
@@ -35,10 +36,7 @@ FAILURE_PAUSE = 5.0
 
 def _mapper(database: Database) -> Any:
     """The event store's mapper (transcoder), without opening a second connection pool."""
-    from ...application import Marketplace
-
-    env = {**database.eventsourcing_env(), "PERSISTENCE_MODULE": "eventsourcing.popo"}
-    return Marketplace(env=env).mapper
+    return event_mapper(database.eventsourcing_env())
 
 
 class ProjectionRunner:
