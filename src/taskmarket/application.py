@@ -134,11 +134,8 @@ class Marketplace(Application[UUID]):
         return aggregate_id in self.repository
 
     # --- people ---------------------------------------------------------------------
-    def create_requester(self, name: str) -> UUID:
-        name = (name or "").strip()
-        if not name:
-            raise DomainError("INVALID_INPUT", "name is required", ["name"])
-        requester = Requester(name=name)
+    def create_requester(self, name: str, currency: str | None = None) -> UUID:
+        requester = Requester.open(name, currency)
         self.save(requester)
         return requester.id
 
@@ -238,7 +235,7 @@ class Marketplace(Application[UUID]):
     @retry_on_conflict
     def release_claim(self, task_id: UUID, claim_id: UUID, worker_id: UUID) -> None:
         task = self.get_task(task_id)
-        refund = task.release(claim_id, worker_id)
+        refund = task.release(claim_id, worker_id, self.clock())
         self._save_with_refund(task, refund)
 
     @retry_on_conflict

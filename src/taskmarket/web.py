@@ -1,4 +1,5 @@
-"""The ASGI application: /graphql (HTTP and WebSocket), health, readiness and metrics."""
+"""The ASGI application: /graphql (HTTP and WebSocket), health, readiness and metrics,
+and the pages for browsers (/, /docs, GraphiQL's assets under /static)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .graphql.schema import schema
 from .graphql.view import GraphQLView
 from .logs import RequestIdMiddleware
 from .ops import metrics_endpoint, readyz_endpoint
+from .pages import page_routes
 from .stripe_webhook import stripe_webhook
 
 
@@ -59,6 +61,7 @@ def create_app(database: Database, marketplace: Marketplace, reads=None,
         Route("/healthz", healthz),
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
         Route("/exports/{kind}.csv", export_endpoint(api_key_of), methods=["GET"]),
+        *page_routes(),
     ])
     app.state.database = database
     app.state.marketplace = marketplace

@@ -197,8 +197,13 @@ def test_finance_reads_the_ledger_and_it_balances(client, world):
         after = page["pageInfo"]["endCursor"]
     assert entries and sum(e["amount"] for e in entries) == 0
     acme = client.data(world.keys["FINANCE"], '''query($a: String) { ledger(account: $a) {
-      edges { node { amount } } } }''', {"a": f"requester:{world.uuids['A']}"})
+      edges { node { amount account } } } }''', {"a": f"requester:{world.ids['A']}"})
     assert acme["ledger"]["edges"]
+    assert all(e["node"]["account"].startswith(f"requester:{world.ids['A']}:")
+               for e in acme["ledger"]["edges"])
+    raw = client.run(world.keys["FINANCE"], '''query($a: String) { ledger(account: $a) {
+      edges { node { amount } } } }''', {"a": f"requester:{world.uuids['A']}"})
+    assert raw["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
 
 
 def test_me_says_who_each_key_acts_for(client, world):

@@ -106,7 +106,8 @@ def test_malformed_and_foreign_ids(client, acme, market):
     foreign = client.run(worker.key, 'mutation($id: ID!) { claimTask(input: {taskId: $id}) '
                                      '{ claim { id } userErrors { code field } } }',
                          {"id": acme.id})  # a requester's id is no task
-    assert foreign["data"]["claimTask"]["userErrors"][0]["code"] == "NOT_FOUND"
+    assert foreign["data"]["claimTask"]["userErrors"][0] == {"code": "INVALID_INPUT",
+                                                             "field": ["taskId"]}
     assert head(client) == before
     assert client.run(acme.key, '{ node(id: "!!") { id } }')["errors"][0]["extensions"][
         "code"] == "INVALID_INPUT"

@@ -79,8 +79,7 @@ def test_balances_as_of_a_past_position_and_the_audit_head(client, market):
     then = client.data(finance, BALANCES, {"asOf": first["position"]})["accountBalances"]
     assert then == first
     assert {b["account"]: b["amount"] for b in then["balances"]} == {
-        "external:deposits": "-1000", f"requester:{parse_global_id(acme.id)[1][0]}:available":
-        "1000"}
+        "external:deposits": "-1000", f"requester:{acme.id}:available": "1000"}
     at = client.data(finance, BALANCES, {"at": first["asOf"]})["accountBalances"]
     assert at["position"] == first["position"]
 
@@ -173,7 +172,7 @@ def test_the_ledger_and_payouts_download_as_csv_for_finance_keys(client, market,
     rows = list(csv.DictReader(io.StringIO(got.text)))
     assert [(r["account"], r["amount_minor"], r["amount"]) for r in rows] == [
         ("external:deposits", "-1234", "-12.34"),
-        (f"requester:{parse_global_id(acme.id)[1][0]}:available", "1234", "12.34")]
+        (f"requester:{acme.id}:available", "1234", "12.34")]
 
     empty = http.get("/exports/payouts.csv", params={"from": "2999-01-01"},
                      headers={"Authorization": f"Bearer {market.admin}"})

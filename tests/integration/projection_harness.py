@@ -63,8 +63,8 @@ class BusyMarket:
     def setup(self, requesters: int = 3, workers: int = 5) -> None:
         app = self.app
         for n in range(requesters):
-            requester = app.create_requester(f"requester {n}")
             currency = "EUR" if n == requesters - 1 else "USD"
+            requester = app.create_requester(f"requester {n}", currency)
             app.deposit_funds(requester, 2_000_000, currency, f"wire-{n}")
             self.requesters.append((requester, currency))
         for n in range(workers):

@@ -18,6 +18,7 @@ from projection_harness import catch_up
 from taskmarket.domain import Money
 from taskmarket.domain.task import TaskSpec
 from taskmarket.global_ids import to_global_id
+from taskmarket.graphql.finance import present_account
 
 SCRIPT = shutil.which("taskmarket", path=str(Path(sys.executable).parent))
 COMMAND = [SCRIPT] if SCRIPT else [sys.executable, "-m", "taskmarket.cli"]
@@ -39,7 +40,7 @@ def books(app):
     submission = app.submit_work(task, claim, ada, {"line": "one\ntwo"})
     payout = app.review_submission(task, submission, acme, "ACCEPT")
     app.record_payout_paid(payout, "tr_1")
-    tokyo = app.create_requester("Tokyo")
+    tokyo = app.create_requester("Tokyo", "JPY")
     app.deposit_funds(tokyo, 5_000, "JPY", "furikomi")
     bonus = app.pay_bonus(tokyo, ada, 300, "JPY", "thanks")
     return dict(acme=acme, task=task, submission=submission, payout=payout, bonus=bonus,
@@ -74,6 +75,12 @@ def test_csv_exports_in_log_order_with_global_ids_and_decimal_amounts(app, datab
     ledger = read_csv(out.read_bytes())
     with database.connect() as conn:
         assert len(ledger) == conn.execute("SELECT count(*) FROM ledger_entries").fetchone()[0]
+    with database.connect() as conn:
+        stored = {a for (a,) in conn.execute("SELECT DISTINCT account FROM ledger_entries")}
+    # Owners' ids as global IDs, exactly as the ledger query shows them.
+    assert {row["account"] for row in ledger} == {present_account(a) for a in stored}
+    assert f"worker:{to_global_id('Worker', made['ada'])}:payable" in {
+        row["account"] for row in ledger}
     positions = [(int(row["position"]), int(row["seq"])) for row in ledger]
     assert positions == sorted(positions)
     for currency in ("USD", "JPY"):

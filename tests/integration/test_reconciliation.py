@@ -75,7 +75,7 @@ def test_clean_after_faults_then_each_discrepancy_is_reported_once(database, emu
             emulator.state.set_faults()
             reconciler = Reconciler(app, reads, emulator.stripe_client)
 
-            clean = run_of(reads, reconciler.run(*period()))
+            clean = run_of(reads, reconciler.reconcile(*period()))
             assert (clean.payouts_compared, clean.transfers_compared) == (50, 50)
             assert clean.discrepancies == []
             assert open_gauge() == 0
@@ -102,7 +102,7 @@ def test_clean_after_faults_then_each_discrepancy_is_reported_once(database, emu
             reversed_ = app.get_payout(payouts[2])
             control.post(f"/_emulator/transfers/{reversed_.transfer_id}/reversals", json={})
 
-            first = run_of(reads, reconciler.run(*period()))
+            first = run_of(reads, reconciler.reconcile(*period()))
             assert found(first) == Counter({
                 ("TRANSFER_WITHOUT_PAYOUT", None, stranger["id"]): 1,
                 ("TRANSFER_WITHOUT_PAYOUT", str(twice.id), duplicate["id"]): 1,
@@ -118,7 +118,7 @@ def test_clean_after_faults_then_each_discrepancy_is_reported_once(database, emu
             # The reversal is now in our books, exactly as the webhook would have put it.
             history = [e.type for e in reads.payout_history_events(reversed_.id)]
             assert history.count("PayoutTransferReversed") == 1
-            again = run_of(reads, reconciler.run(*period()))
+            again = run_of(reads, reconciler.reconcile(*period()))
             assert len(again.discrepancies) == 5
             assert "UNRECORDED_REVERSAL" not in {d["kind"] for d in again.discrepancies}
             history = [e.type for e in reads.payout_history_events(reversed_.id)]
@@ -141,7 +141,7 @@ def test_the_daily_run_reconciles_yesterday_once(database, emulator, reads):
             assert run.period_to.hour == 0 and run.period_to.date() == utc_now().date()
             assert daily.run_due() is None
             with pytest.raises(DomainError) as refused:
-                reconciler.run(run.period_to, run.period_from)
+                reconciler.reconcile(run.period_to, run.period_from)
             assert refused.value.code == "INVALID_INPUT"
 
             import stripe
@@ -149,7 +149,7 @@ def test_the_daily_run_reconciles_yesterday_once(database, emulator, reads):
                 "sk_test_down", base_addresses={"api": "http://127.0.0.1:9"},
                 max_network_retries=0))
             with pytest.raises(DomainError) as unavailable:
-                down.run(*period())
+                down.reconcile(*period())
             assert unavailable.value.code == "STRIPE_UNAVAILABLE"
             assert len(reads.reconciliation_runs(10)) == 1  # nothing recorded
         finally:
@@ -196,7 +196,7 @@ def test_a_lost_reversal_of_a_transfer_made_before_the_period_is_found(
             control.post(f"/_emulator/transfers/{old['id']}/reversals", json={"amount": 100})
 
             reconciler = Reconciler(app, reads, emulator.stripe_client)
-            run = run_of(reads, reconciler.run(*period()))
+            run = run_of(reads, reconciler.reconcile(*period()))
             assert found(run) == Counter({("UNRECORDED_REVERSAL", str(payout), old["id"]): 1})
             assert app.get_payout(payout).reversed
             wait_until(lambda: reads.ledger_balance("platform:reversed_transfers") == 100,

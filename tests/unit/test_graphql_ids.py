@@ -19,10 +19,18 @@ def test_malformed_ids_are_invalid_input_with_the_field():
     assert (error.value.code, error.value.field) == ("INVALID_INPUT", ["taskId"])
 
 
-def test_an_id_of_another_type_names_nothing():
+def test_an_id_of_another_type_is_invalid_input_naming_both_types():
     with pytest.raises(DomainError) as error:
         decode_one(to_global_id("Worker", uuid4()), "Task", "taskId")
-    assert error.value.code == "NOT_FOUND"
+    assert (error.value.code, error.value.field) == ("INVALID_INPUT", ["taskId"])
+    assert error.value.message == "expected a Task id, got a Worker id"
+
+
+def test_a_raw_uuid_is_invalid_input():
+    for raw in (str(uuid4()), uuid4().hex):
+        with pytest.raises(DomainError) as error:
+            decode_one(raw, "Task", "taskId")
+        assert (error.value.code, error.value.field) == ("INVALID_INPUT", ["taskId"])
 
 
 def test_a_well_formed_id_with_a_bad_uuid_is_invalid():

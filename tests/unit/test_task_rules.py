@@ -114,12 +114,17 @@ def test_expiring_a_lease_before_it_runs_out_changes_nothing():
     assert task.expire(claim, T0 + timedelta(seconds=601)) is None  # already expired
 
 
-def test_an_expired_claim_cannot_submit():
+def test_an_expired_claim_is_lease_expired_before_and_after_the_expiry_is_recorded():
     task = post(timeout=60)
     ada = uuid4()
     claim = task.claim(ada, [], T0)
-    task.expire(claim, T0 + timedelta(seconds=60))
-    assert code_of(task.submit, claim, ada, 1, T0) == "CLAIM_NOT_ACTIVE"
+    late = T0 + timedelta(seconds=60)
+    assert code_of(task.submit, claim, ada, 1, late) == "LEASE_EXPIRED"
+    assert code_of(task.release, claim, ada, late) == "LEASE_EXPIRED"
+    task.expire(claim, late)
+    assert code_of(task.submit, claim, ada, 1, late) == "LEASE_EXPIRED"
+    assert code_of(task.release, claim, ada, late) == "LEASE_EXPIRED"
+    assert code_of(task.release, claim, ada) == "LEASE_EXPIRED"
 
 
 def submitted_task(assignments=1):

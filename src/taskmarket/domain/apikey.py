@@ -20,6 +20,11 @@ class Role(str, enum.Enum):
     PARTNER = "PARTNER"
 
 
+def a_key_of(role: Role) -> str:
+    """"an ADMIN key", "a WORKER key": the article follows the sound of the role."""
+    return ("an " if role.value[0] in "AEIOU" else "a ") + f"{role.value} key"
+
+
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -45,10 +50,10 @@ class ApiKey(Aggregate):
         needs = SUBJECT_OF_ROLE[role]
         if needs is None:
             ensure(subject_id is None, "INVALID_INPUT",
-                   f"a {role.value} key is not bound to a requester or worker", ["requesterId"])
+                   f"{a_key_of(role)} is not bound to a requester or worker", ["requesterId"])
         else:
             ensure(subject_id is not None, "INVALID_INPUT",
-                   f"a {role.value} key needs a {needs}", [f"{needs}Id"])
+                   f"{a_key_of(role)} needs a {needs}", [f"{needs}Id"])
         return cls(secret_hash=hash_secret(secret), role=role.value, name=name.strip(),
                    subject_id=subject_id)
 

@@ -32,3 +32,11 @@ class Money:
 
     def times(self, factor: int) -> "Money":
         return Money(self.amount * factor, self.currency)
+
+
+DEFAULT_CURRENCY = "USD"
+
+
+def currency_code(value: object, field: str = "currency") -> str:
+    """A currency code as the domain keeps it (upper case); INVALID_INPUT otherwise."""
+    return Money.of(1, value, field).currency

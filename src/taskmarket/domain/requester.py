@@ -8,7 +8,7 @@ from eventsourcing.domain import Aggregate, event
 
 from .errors import DomainError, ensure
 from .fingerprint import fingerprint
-from .money import Money
+from .money import DEFAULT_CURRENCY, Money, currency_code
 from .snapshot import StateSnapshot
 
 
@@ -24,10 +24,19 @@ class Requester(Aggregate):
     def create_id() -> UUID:
         return uuid4()
 
+    @classmethod
+    def open(cls, name: str, currency: str | None = DEFAULT_CURRENCY) -> "Requester":
+        """A requester whose funds are in ``currency`` (ISO 4217), chosen up front."""
+        name = (name or "").strip()
+        ensure(bool(name), "INVALID_INPUT", "name is required", ["name"])
+        return cls(name=name, currency=currency_code(currency or DEFAULT_CURRENCY))
+
     @event("Created")
-    def __init__(self, name: str):
+    def __init__(self, name: str, currency: str | None = None):
         self.name = name
-        self.currency: str | None = None
+        # None only for requesters created before the currency was chosen up front:
+        # their first deposit fixes it.
+        self.currency: str | None = currency
         self.balance = 0
         self.escrow = 0
         self.spent = 0
@@ -114,7 +123,8 @@ class Requester(Aggregate):
     def ensure_currency(self, currency: str) -> None:
         if self.currency is not None and currency != self.currency:
             raise DomainError("CURRENCY_MISMATCH",
-                              f"this requester's funds are in {self.currency}", ["currency"])
+                              f"this requester's funds are in {self.currency}, not {currency}",
+                              ["currency"])
 
     def _check_escrow(self, amount: int) -> None:
         if amount > self.escrow:  # a broken invariant, never a user's mistake

@@ -84,6 +84,19 @@ class Submission:
     feedback: str | None = None
 
 
+def check_lease(claim: Claim, now: datetime | None) -> None:
+    """A claim the worker may still act on: ACTIVE and within its lease.
+
+    A lease that ran out is LEASE_EXPIRED whether or not its expiry was recorded yet
+    (fencing before; the EXPIRED status after): the worker cares that time ran out.
+    """
+    expired = claim.status == ClaimStatus.EXPIRED or (
+        claim.status == ClaimStatus.ACTIVE and now is not None and now >= claim.expires_at)
+    ensure(not expired, "LEASE_EXPIRED", "the claim's lease has expired", ["claimId"])
+    ensure(claim.status == ClaimStatus.ACTIVE, "CLAIM_NOT_ACTIVE",
+           f"the claim is {claim.status.value}", ["claimId"])
+
+
 def check_json(value: Any, field: str) -> None:
     try:
         size = len(json.dumps(value))
@@ -276,12 +289,11 @@ class Task(Aggregate):
         self.claims[claim_id] = Claim(claim_id, worker_id, ClaimStatus.ACTIVE, claimed_at,
                                       expires_at)
 
-    def release(self, claim_id: UUID, worker_id: UUID) -> int:
+    def release(self, claim_id: UUID, worker_id: UUID, now: datetime | None = None) -> int:
         """The worker gives its claim back. Returns slots to refund (cancelled task)."""
         claim = self.get_claim(claim_id)
         ensure(claim.worker_id == worker_id, "FORBIDDEN", "this is not your claim", ["claimId"])
-        ensure(claim.status == ClaimStatus.ACTIVE, "CLAIM_NOT_ACTIVE",
-               f"the claim is {claim.status.value}", ["claimId"])
+        check_lease(claim, now)
         refund = 1 if self.cancelled else 0
         self._claim_released(claim_id=claim_id, refunded_slots=refund)
         return refund
@@ -313,11 +325,7 @@ class Task(Aggregate):
     def submit(self, claim_id: UUID, worker_id: UUID, result: Any, now: datetime) -> UUID:
         claim = self.get_claim(claim_id)
         ensure(claim.worker_id == worker_id, "FORBIDDEN", "this is not your claim", ["claimId"])
-        ensure(claim.status == ClaimStatus.ACTIVE, "CLAIM_NOT_ACTIVE",
-               f"the claim is {claim.status.value}", ["claimId"])
-        # Fencing: a lease that ran out refuses work even before its expiry is recorded.
-        ensure(now < claim.expires_at, "LEASE_EXPIRED", "the claim's lease has expired",
-               ["claimId"])
+        check_lease(claim, now)
         ensure(result is not None, "INVALID_INPUT", "result is required", ["result"])
         check_json(result, "result")
         submission_id = ids.submission_id(self.id, len(self.submissions) + 1)

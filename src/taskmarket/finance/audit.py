@@ -75,7 +75,7 @@ def _recompute(mapper: Any, position: int, row: tuple, previous: str) -> tuple[s
     record = audit_chain.canonical_json(position, event.originator_id,
                                         event.originator_version, event_type(event),
                                         event.timestamp, event_fields(event))
-    return audit_chain.link(previous, record), event
+    return audit_chain.chained_hash(previous, record), event
 
 
 def verify(database: Database, mapper: Any, start: int = 1,

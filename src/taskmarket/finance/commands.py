@@ -63,7 +63,7 @@ def finance_group(data_dir_option: Callable, open_services: Callable) -> click.G
     @click.option("--to", "period_to", required=True, type=click.DateTime(DATES),
                   help="End of the period, exclusive.")
     @data_dir_option
-    def reconcile(period_from: datetime, period_to: datetime, data_dir: Path) -> None:
+    def reconcile_period(period_from: datetime, period_to: datetime, data_dir: Path) -> None:
         """Compare our payouts with Stripe's transfers over a period; exit 1 when they
         disagree, listing each discrepancy."""
         from ..bootstrap import build_read_models, build_stripe
@@ -82,7 +82,7 @@ def finance_group(data_dir_option: Callable, open_services: Callable) -> click.G
             catch_up = ProjectionRunner(database, ["payouts", "workers", "reconciliations"],
                                         mapper=marketplace.mapper).catch_up
             catch_up()
-            run_id = reconciler.run(_utc(period_from), _utc(period_to))
+            run_id = reconciler.reconcile(_utc(period_from), _utc(period_to))
             catch_up()
             run = reads.reconciliation_run(run_id)
         except (DomainError, RuntimeError) as error:

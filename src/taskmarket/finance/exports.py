@@ -30,6 +30,15 @@ def global_id(type_sql: str, *parts: str) -> str:
             "'base64'), E'\\n', '')")
 
 
+# Accounts that name their owner (requester:<id>:escrow) show the owner's global id, as
+# the ledger query does (graphql/finance.py present_account; a test holds them together).
+_OWNED_ACCOUNT = f"""CASE WHEN split_part(l.account, ':', 1) IN ('requester', 'worker')
+    THEN split_part(l.account, ':', 1) || ':' || {global_id(
+        "initcap(split_part(l.account, ':', 1))", "split_part(l.account, ':', 2)")}
+        || ':' || split_part(l.account, ':', 3)
+    ELSE l.account END"""
+
+
 def _decimal(amount: str, currencies: list[str]) -> str:
     """SQL: the amount in major units, with as many decimals as the currency has."""
     cases = " ".join(f"WHEN {_quote(c)} THEN {exponent(c)}" for c in currencies)
@@ -80,7 +89,7 @@ LEDGER = Shape(
              ("currency", "string"), ("amount_minor", "int64"), ("amount", "decimal"),
              ("event_type", "string"), ("occurred_at", "timestamp")),
     query=lambda currencies: f"""
-        SELECT e.position, l.seq, l.account, l.currency, l.amount,
+        SELECT e.position, l.seq, {_OWNED_ACCOUNT}, l.currency, l.amount,
                {_decimal("l.amount", currencies)}, l.event_type, l.occurred_at
         FROM ledger_entries l JOIN event_log e ON e.notification_id = l.position
         WHERE {_TIME} ORDER BY l.position, l.seq""",

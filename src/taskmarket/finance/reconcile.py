@@ -108,20 +108,20 @@ class Reconciler:
                               "try again shortly")
 
     # --- a run ------------------------------------------------------------------------
-    def run(self, period_from: datetime, period_to: datetime,
+    def reconcile(self, period_from: datetime, period_to: datetime,
             run_id: UUID | None = None) -> UUID | None:
         """Reconcile the period and record the run; its id (None: that run exists)."""
         check_period(period_from, period_to)
         started = self.app.clock()
         self._caught_up()
         try:
-            return self._run(period_from, period_to, run_id, started)
+            return self._compare_and_record(period_from, period_to, run_id, started)
         except stripe.StripeError as error:
             raise DomainError("STRIPE_UNAVAILABLE", f"Stripe did not answer the "
                               f"reconciliation: {error.user_message or error}"[:500]) from None
 
-    def _run(self, period_from: datetime, period_to: datetime, run_id: UUID | None,
-             started: datetime) -> UUID | None:
+    def _compare_and_record(self, period_from: datetime, period_to: datetime,
+                            run_id: UUID | None, started: datetime) -> UUID | None:
         client = self._stripe_client()
         transfers = list(self._transfers(client, period_from, period_to))
         paid = self._ours("WHERE p.status = 'PAID' AND p.paid_at >= %s AND p.paid_at < %s",

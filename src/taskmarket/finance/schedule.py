@@ -28,7 +28,7 @@ class DailyReconciliation:
         reconciler = self.reconciler()
         if reconciler.app.exists(daily_run_id(yesterday)):
             return None
-        return reconciler.run(yesterday, today, run_id=daily_run_id(yesterday))
+        return reconciler.reconcile(yesterday, today, run_id=daily_run_id(yesterday))
 
     def run(self, stop: threading.Event, interval: float = CHECK_EVERY_SECONDS) -> None:
         """Check every ``interval`` seconds, the first time one interval after start (a

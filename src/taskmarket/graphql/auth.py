@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from ..domain import DomainError, Role
+from ..domain.apikey import a_key_of
 
 BEARER = "bearer "
 
@@ -48,8 +49,8 @@ def forbidden(message: str = "your API key may not do this",
 def require(viewer: Viewer, *roles: Role) -> Viewer:
     """The viewer, when its role is one of ``roles``; FORBIDDEN otherwise."""
     if viewer.role not in roles:
-        allowed = ", ".join(role.value for role in roles)
-        raise forbidden(f"this needs a {allowed} key; yours is {viewer.role.value}")
+        allowed = " or ".join(a_key_of(role) for role in roles)
+        raise forbidden(f"this needs {allowed}; yours is {a_key_of(viewer.role)}")
     return viewer
 
 

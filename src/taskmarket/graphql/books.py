@@ -11,6 +11,7 @@ import strawberry
 from ..clock import utc_now
 from .context import Context, ctx
 from .errors import ClientError
+from .finance import present_account
 from .scalars import BigInt
 
 
@@ -81,4 +82,5 @@ async def account_balances(info: strawberry.Info, as_of: Optional[str] = None,
                                       parse_log_position(as_of, "asOf"), at)
     return AccountBalances(
         position=str(moment.position), as_of=moment.occurred_at or at or utc_now(),
-        balances=[AccountBalance(account=a, currency=c, amount=b) for a, c, b in rows])
+        balances=[AccountBalance(account=present_account(a), currency=c, amount=b)
+                  for a, c, b in rows])

@@ -18,6 +18,8 @@ from .types import Requester, Role as RoleEnum, Worker
 @strawberry.input
 class CreateRequesterInput:
     name: str
+    currency: Optional[str] = strawberry.field(
+        default="USD", description="The currency of the requester's funds (ISO 4217).")
 
 
 @strawberry.type
@@ -96,7 +98,7 @@ class PeopleMutations:
         def command():
             require(context.need_viewer(), Role.ADMIN)
             app = context.marketplace
-            requester_id = app.create_requester(input.name)
+            requester_id = app.create_requester(input.name, input.currency)
             _, secret = app.issue_api_key(Role.REQUESTER, input.name, requester_id)
             return requester_id, secret
 

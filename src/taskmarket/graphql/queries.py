@@ -13,12 +13,13 @@ from .auth import Viewer
 from .context import Context, ctx
 from .errors import ClientError, client_error_from
 from .events import event_scope, parse_position
-from ..global_ids import PARTS, decode_one, parse_global_id
-from .pagination import Connection, connection, empty_connection, page_size
+from ..global_ids import PARTS, decode_id, decode_one, parse_global_id
+from .pagination import Connection, connection, page_size
 from .types import (
     Claim, Event, Node, Payout, PayoutStatus, Requester, Submission, Task, TaskStatus, Worker,
 )
 from .types import Role as RoleEnum
+from .directory import load_api_key
 from .webhooks import resolve_webhook_node
 
 
@@ -78,17 +79,21 @@ async def load_node(context: Context, type_name: str, ids: tuple[UUID, ...]) -> 
     return None
 
 
-def decode_node_id(global_id: str) -> tuple[str, tuple[UUID, ...]] | None:
+def decode_node_id(global_id: str, expected: str | None = None
+                   ) -> tuple[str, tuple[UUID, ...]]:
+    """The type and ids a global id names (of ``expected`` type when given).
+
+    Malformed ids, raw UUIDs, unknown types and ids of another type are INVALID_INPUT.
+    """
     try:
-        type_name, parts = parse_global_id(global_id)
+        if expected is not None:
+            return expected, decode_id(global_id, expected, "id")
+        type_name, _ = parse_global_id(global_id)
+        if type_name not in PARTS:
+            raise DomainError("INVALID_INPUT", "not the id of any node", ["id"])
+        return type_name, decode_id(global_id, type_name, "id")
     except DomainError as error:
         raise client_error_from(error) from None
-    if type_name not in PARTS or len(parts) != PARTS[type_name]:
-        return None
-    try:
-        return type_name, tuple(UUID(part) for part in parts)
-    except ValueError:
-        raise ClientError(f"malformed id {global_id!r}") from None
 
 
 def page_with_requesters(reads: Any, size: int, want_requesters: bool, read: Any,
@@ -139,20 +144,16 @@ class Queries:
 
     @strawberry.field
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Optional[Node]:
-        decoded = decode_node_id(id)
-        if decoded is None:
-            return None
-        type_name, ids = decoded
+        type_name, ids = decode_node_id(id)
         if type_name.startswith("Webhook"):
             return await resolve_webhook_node(info, type_name, [str(i) for i in ids])
+        if type_name == "ApiKey":
+            return await load_api_key(ctx(info), ids[0])
         return await load_node(ctx(info), type_name, ids)
 
     @strawberry.field
     async def task(self, info: strawberry.Info, id: strawberry.ID) -> Optional[Task]:
-        decoded = decode_node_id(id)
-        if decoded is None or decoded[0] != "Task":
-            return None
-        return await load_node(ctx(info), "Task", decoded[1])
+        return await load_node(ctx(info), *decode_node_id(id, "Task"))
 
     @strawberry.field(description="Tasks visible to the caller: workers see OPEN tasks they "
                       "qualify for; requesters their own.")
@@ -189,8 +190,6 @@ class Queries:
         try:
             wanted = decode_one(worker_id, "Worker", "workerId") if worker_id else None
         except DomainError as error:
-            if error.code == "NOT_FOUND":
-                return empty_connection()
             raise client_error_from(error) from None
         if viewer.role == Role.WORKER:
             if wanted not in (None, viewer.subject_id):

@@ -111,7 +111,7 @@ class ReconciliationMutations:
 
         def command() -> UUID:
             require(context.need_viewer(), Role.FINANCE, Role.ADMIN)
-            return context.services.reconciler().run(input.period_from, input.to)
+            return context.services.reconciler().reconcile(input.period_from, input.to)
 
         outcome = await execute(context, "reconcile", command)
         if not outcome.ok:

@@ -7,6 +7,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from .books import BooksQueries
+from .directory import ApiKeyInfo, DirectoryQueries
 from .finance import FinanceQueries
 from .funds import FundsMutations
 from .limits import extensions
@@ -25,8 +26,8 @@ from .types import Claim, Payout, Requester, Submission, Task, Worker
 from .webhooks import WebhookDelivery, WebhookEndpoint, WebhookMutations, WebhookQueries
 from .work import WorkMutations
 
-Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries, BooksQueries,
-                              ReconciliationQueries))
+Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries, DirectoryQueries,
+                              BooksQueries, ReconciliationQueries))
 Mutation = merge_types("Mutation", (
     PeopleMutations, FundsMutations, TaskMutations, WorkMutations, ReviewMutations,
     PayoutMutations, WebhookMutations, PayoutAccountMutations, ReconciliationMutations,
@@ -37,7 +38,7 @@ def build_schema(caches: bool = True) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query, mutation=Mutation, subscription=Subscriptions,
         types=[Requester, Worker, Task, Claim, Submission, Payout, WebhookEndpoint,
-               WebhookDelivery, ReconciliationRun],
+               WebhookDelivery, ApiKeyInfo, ReconciliationRun],
         extensions=extensions(caches), config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
 

@@ -20,6 +20,7 @@ from . import visibility
 from .context import ctx
 from .errors import ClientError
 from ..global_ids import to_global_id
+from ..presented_events import present_data
 from .pagination import Connection, connection, page_size
 
 Role = strawberry.enum(Role)
@@ -61,6 +62,12 @@ class MoneyInput:
 DEFAULT_CURRENCY = "USD"
 
 
+def currency_of(requester_row: Any) -> str:
+    # Requesters created before the currency was chosen up front have none until their
+    # first deposit; they hold nothing until then.
+    return requester_row.currency or DEFAULT_CURRENCY
+
+
 def forbidden_field(name: str) -> ClientError:
     return ClientError(f"your API key may not read {name}", "FORBIDDEN")
 
@@ -79,8 +86,12 @@ class Requester(Node):
     def _money(self, info: strawberry.Info, amount: int) -> Money:
         if not visibility.sees_requester_money(ctx(info).need_viewer(), self.requester_id):
             raise forbidden_field("this requester's balance")
-        # A requester's currency is set by its first deposit; before that it holds nothing.
-        return Money(amount=amount, currency=self.row.currency or DEFAULT_CURRENCY)
+        return Money(amount=amount, currency=currency_of(self.row))
+
+    @strawberry.field(description="The currency of the requester's funds (ISO 4217), "
+                      "chosen when it was created.")
+    def currency(self) -> str:
+        return currency_of(self.row)
 
     @strawberry.field(description="Funds available for new tasks (deposits minus escrow "
                       "minus refunds paid out).")
@@ -141,7 +152,7 @@ class Event:
             type=row.type,
             aggregate_id=strawberry.ID(to_global_id(row.aggregate_kind, row.aggregate_id)),
             aggregate_version=row.aggregate_version, occurred_at=row.occurred_at,
-            data=row.data,
+            data=present_data(row.aggregate_kind, row.aggregate_id, row.data),
         )
 
 

@@ -3,6 +3,10 @@
 HTTP requests without a known key get 401 before anything runs (GraphiQL pages for
 browsers excepted: they carry no data). On the WebSocket the key arrives in
 connection_init; an unknown one closes the socket with 4401.
+
+Bodies that are not a JSON object (malformed, invalid UTF-8, nested too deep, `null`,
+`5`) get a 400 with a GraphQL-shaped error. The response's media type is negotiated
+(media.py): application/graphql-response+json when the client asks for it.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 import orjson
@@ -21,12 +27,14 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from ..logs import request_id
 from .auth import Viewer, secret_from_header
 from .context import Context, Services
 from .limits import allowed_origins
+from .media import GRAPHQL_RESPONSE, failed_before_execution, negotiate
 from .ws import KeyBoundTransportWSHandler
 
 log = logging.getLogger("taskmarket.graphql")
@@ -37,11 +45,16 @@ CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 405: "METHOD_NOT_ALLOWED",
          404: "NOT_FOUND", 415: "UNSUPPORTED_MEDIA_TYPE"}
 
 
-def error_response(status: int, reason: str) -> JSONResponse:
+NOT_AN_OBJECT = "The request body must be a JSON object"
+UNPARSABLE = "Unable to parse request body as JSON"
+
+
+def error_response(status: int, reason: str, media_type: str = "application/json"
+                   ) -> JSONResponse:
     """Transport errors as GraphQL-shaped JSON, so clients parse one format."""
     body = {"errors": [{"message": reason, "extensions": {"code": CODES.get(status, "ERROR")}}]}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=media_type)
 
 
 class AuthAwareWebSocket(ASGIWebSocketAdapter):
@@ -53,9 +66,19 @@ class AuthAwareWebSocket(ASGIWebSocketAdapter):
         await super().close(code, reason)
 
 
+@cache
+def graphiql_page() -> str:
+    """Our GraphiQL page: assets served from the package (/static), an API-key field."""
+    return files("taskmarket.graphql").joinpath("static", "index.html").read_text()
+
+
 class GraphQLView(GraphQL):
     websocket_adapter_class = AuthAwareWebSocket  # type: ignore[assignment]
     graphql_transport_ws_handler_class = KeyBoundTransportWSHandler
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql_page()
 
     def __init__(self, schema: Any, services: Services, origins: list[str] | None = None):
         if origins is None:  # WebSocket origins: their own list, else the CORS list
@@ -75,14 +98,43 @@ class GraphQLView(GraphQL):
         except TypeError:
             return json.dumps(data, separators=(",", ":"))
 
+    def parse_json(self, data: str | bytes) -> Any:
+        """A JSON object, or a 400: never a 500 for what a client sent."""
+        try:
+            parsed = self.decode_json(data)
+        except (ValueError, RecursionError):  # bad JSON or UTF-8; nesting beyond the stack
+            raise HTTPException(400, UNPARSABLE) from None
+        if not isinstance(parsed, dict):
+            raise HTTPException(400, NOT_AN_OBJECT)
+        return parsed
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        processed = await super().process_result(request, result)
+        if (isinstance(request, Request) and request.state.media_type == GRAPHQL_RESPONSE
+                and failed_before_execution(result)):
+            processed.pop("data", None)  # the spec: no data entry before execution
+            request.state.request_error = True
+        return processed
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        request = Request(scope, receive)
+        media_type = request.state.media_type = negotiate(request.headers.get("accept"))
         try:
-            response = await self.run(Request(scope, receive))
+            response = await self.run(request)
         except HTTPException as error:
-            response = error_response(error.status_code, error.reason)
+            status = error.status_code
+            if isinstance(error.__cause__, InvalidOperationTypeError) and request.method == "GET":
+                status = 405  # the spec: a mutation over GET is 405, and nothing runs
+            response = error_response(status, error.reason, media_type)
+            if status == 405:
+                response.headers["Allow"] = "POST"
+        if media_type == GRAPHQL_RESPONSE and response.media_type == "application/json":
+            response.headers["content-type"] = GRAPHQL_RESPONSE
+            if getattr(request.state, "request_error", False):
+                response.status_code = 400
         await response(scope, receive, send)
 
     async def viewer_for(self, authorization: str | None) -> Viewer | None:

@@ -9,6 +9,7 @@ Ranges: 0001-0049 read models, 0050-0079 workers, 0080-0099 webhooks.
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 
 from yoyo import get_backend, read_migrations
@@ -16,6 +17,7 @@ from yoyo import get_backend, read_migrations
 from ..database import Database
 
 HERE = Path(__file__).parent / "sql"
+log = logging.getLogger(__name__)
 CHECKSUMS = "taskmarket_migration_checksums"
 
 
@@ -46,7 +48,11 @@ def _check_unedited(conn, files: dict[str, str]) -> None:
 
 
 def apply_migrations(database: Database) -> list[str]:
-    """Apply pending migrations; returns the ids applied now."""
+    """Apply pending migrations; returns the ids applied now (logged as one line: yoyo's
+    own step-by-step records stay at DEBUG)."""
+    steps = logging.getLogger("yoyo")
+    if not steps.isEnabledFor(logging.DEBUG):
+        steps.setLevel(logging.WARNING)
     files = _checksums()
     with database.connect(autocommit=True) as conn:
         # One migrator at a time across processes (serve and the CLI may start together).
@@ -63,6 +69,8 @@ def apply_migrations(database: Database) -> list[str]:
                     conn.execute(
                         f"INSERT INTO {CHECKSUMS} VALUES (%s, %s) "
                         "ON CONFLICT (migration_id) DO NOTHING", (migration_id, digest))
+            if applied:
+                log.info("applied migrations: %s", ", ".join(applied))
             return applied
         finally:
             conn.execute("SELECT pg_advisory_unlock(hashtext('taskmarket-migrations'))")

@@ -37,7 +37,7 @@ def canonical_json(position: int, aggregate_id: UUID, aggregate_version: int, ki
                         option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
 
 
-def link(previous: str, record: bytes) -> str:
+def chained_hash(previous: str, record: bytes) -> str:
     return hashlib.sha256(previous.encode("ascii") + record).hexdigest()
 
 

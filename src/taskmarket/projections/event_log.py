@@ -60,7 +60,7 @@ def _chain(batch: Batch, position: int, kind: str, event: Any, data: dict) -> No
         state["chain_head"] = audit_chain.previous_link(batch.conn, position - 1)
     record = audit_chain.canonical_json(position, event.originator_id,
                                         event.originator_version, kind, event.timestamp, data)
-    state["chain_head"] = audit_chain.link(state["chain_head"], record)
+    state["chain_head"] = audit_chain.chained_hash(state["chain_head"], record)
     batch["event_hashes"].append(dict(position=position, notification_id=batch.position,
                                       hash=state["chain_head"]))
 

@@ -21,11 +21,12 @@ from psycopg_pool import ConnectionPool
 
 from ..database import Database
 from . import (
-    audit_chain, claims, event_log, ledger, ledger_history, payout_trace, payouts,
-    reconciliations, requesters, submissions, task_board, tasks, tracking, worker_stats, workers,
+    api_keys, audit_chain, claims, event_log, ledger, ledger_history, payout_trace, payouts,
+    reconciliations, requesters, submissions, task_board, tasks, tracking, worker_stats,
+    workers,
 )
 from .rows import (
-    ClaimRow, EventRow, LedgerEntryRow, PayoutRow, RequesterRow, SubmissionRow, TaskRow,
+    ApiKeyRow, ClaimRow, EventRow, LedgerEntryRow, PayoutRow, RequesterRow, SubmissionRow, TaskRow,
     WorkerRow, WorkerStatsRow,
 )
 
@@ -53,6 +54,24 @@ class ReadModels:
     def workers(self, ids: Iterable[UUID]) -> dict[UUID, WorkerRow]:
         with self.pool.connection() as conn:
             return workers.by_ids(conn, ids)
+
+    def api_keys(self, ids: Iterable[UUID]) -> dict[UUID, ApiKeyRow]:
+        with self.pool.connection() as conn:
+            return api_keys.by_ids(conn, list(ids))
+
+    # --- ADMIN lists, oldest first --------------------------------------------------
+    def requester_page(self, first: int, after: str | None = None) -> list[RequesterRow]:
+        with self.pool.connection() as conn:
+            return requesters.page(conn, first, after)
+
+    def worker_page(self, skill: str | None, first: int,
+                    after: str | None = None) -> list[WorkerRow]:
+        with self.pool.connection() as conn:
+            return workers.page(conn, skill, first, after)
+
+    def api_key_page(self, first: int, after: str | None = None) -> list[ApiKeyRow]:
+        with self.pool.connection() as conn:
+            return api_keys.page(conn, first, after)
 
     def tasks(self, ids: Iterable[UUID]) -> dict[UUID, TaskRow]:
         with self.pool.connection() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -29,7 +30,8 @@ def _row(batch: Batch, event: Any) -> dict:
 @handlers.on("RequesterCreated")
 def created(batch: Batch, event: Any) -> None:
     batch["requesters"].put(dict(
-        id=event.originator_id, name=event.name, currency=None, balance=0, escrow=0, spent=0,
+        id=event.originator_id, name=event.name, currency=getattr(event, "currency", None),
+        balance=0, escrow=0, spent=0,
         deposited=0, created_at=event.timestamp, version=event.originator_version))
 
 
@@ -87,3 +89,11 @@ def _make(row: dict) -> RequesterRow:
 def by_ids(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, RequesterRow]:
     return by_id(fetch(conn, f"SELECT {_COLUMNS} FROM requesters WHERE id = ANY(%s)",
                        (unique_ids(ids),), _make))
+
+
+def page(conn: psycopg.Connection, first: int, after: str | None) -> list[RequesterRow]:
+    """Requesters oldest first, from a keyset cursor on."""
+    place = cursors.decode(after, datetime, UUID)
+    where = "WHERE (created_at, id) > (%s, %s)" if place else ""
+    return fetch(conn, f"SELECT {_COLUMNS} FROM requesters {where} "
+                       "ORDER BY created_at, id LIMIT %s", [*(place or ()), first], _make)

@@ -26,6 +26,17 @@ class RequesterRow:
 
 
 @dataclass(frozen=True)
+class ApiKeyRow:
+    id: UUID
+    name: str
+    role: str
+    subject_id: UUID | None
+    created_at: datetime
+    revoked_at: datetime | None
+    cursor: str = ""
+
+
+@dataclass(frozen=True)
 class WorkerRow:
     id: UUID
     name: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -75,3 +76,17 @@ def by_ids(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, WorkerRo
 def by_stripe_account(conn: psycopg.Connection, account_id: str) -> list[WorkerRow]:
     return fetch(conn, f"SELECT {_COLUMNS} FROM workers WHERE stripe_account_id = %s",
                  (account_id,), _make)
+
+
+def page(conn: psycopg.Connection, skill: str | None, first: int,
+         after: str | None) -> list[WorkerRow]:
+    """Workers oldest first (those with ``skill`` when given), from a keyset cursor on."""
+    place = cursors.decode(after, datetime, UUID)
+    where = ["(created_at, id) > (%s, %s)"] if place else []
+    params: list = list(place or ())
+    if skill is not None:
+        where.append("%s = ANY(skills)")
+        params.append(skill)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    return fetch(conn, f"SELECT {_COLUMNS} FROM workers {clause} "
+                       "ORDER BY created_at, id LIMIT %s", [*params, first], _make)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -64,6 +65,24 @@ class RunningEmulator(RunningServer):
         self.state.close()
 
 
+THREAD_PREFIX = "uvicorn:"
+
+
+class _QuietBackgroundServers(logging.Filter):
+    """Drops the lifecycle lines (INFO and below) of servers run by ``serve_app``.
+
+    uvicorn logs through process-wide loggers, so a background server's "Shutting down" /
+    "Finished server process" would read as the main server's, printed twice, whatever
+    level was asked for it; warnings and errors still pass.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or not record.threadName.startswith(THREAD_PREFIX)
+
+
+_QUIET = _QuietBackgroundServers()
+
+
 def serve_app(app: Any, host: str = "127.0.0.1", port: int = 0, *, log_level: str = "warning",
               timeout: float = 10.0, _cls: type[RunningServer] = RunningServer) -> RunningServer:
     """Serve ``app`` on ``host:port`` (``port=0`` = any free port); return once it accepts connections."""
@@ -74,8 +93,10 @@ def serve_app(app: Any, host: str = "127.0.0.1", port: int = 0, *, log_level: st
     # log_config=None leaves the host process's logging configuration alone.
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level=log_level, access_log=False,
                                            lifespan="off", timeout_graceful_shutdown=2))
+    if log_level.lower() != "info" and _QUIET not in logging.getLogger("uvicorn.error").filters:
+        logging.getLogger("uvicorn.error").addFilter(_QUIET)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                              name=f"uvicorn:{sock.getsockname()[1]}", daemon=True)
+                              name=f"{THREAD_PREFIX}{sock.getsockname()[1]}", daemon=True)
     thread.start()
     running = _cls(app, server, thread, sock)
     deadline = time.monotonic() + timeout

@@ -11,6 +11,7 @@ import httpx
 
 from ..global_ids import to_global_id
 from ..metrics import WEBHOOK_ATTEMPTS, WEBHOOK_LATENCY
+from ..presented_events import present_data
 from ..projections.rows import EventRow
 from .signing import EVENT_ID_HEADER, SIGNATURE_HEADER, sign
 from .ssrf import AddressRefused
@@ -41,7 +42,7 @@ def body_of(event: EventRow) -> bytes:
         "position": str(event.position),
         "occurredAt": event.occurred_at.isoformat(),
         "aggregateId": to_global_id(event.aggregate_kind, event.aggregate_id),
-        "data": event.data,
+        "data": present_data(event.aggregate_kind, event.aggregate_id, event.data),
     }, separators=(",", ":")).encode()
 
 

@@ -1,0 +1,96 @@
+"""ADMIN lists of who is in the marketplace: requesters, workers and API keys.
+
+API keys show what a key is (name, role, whom it acts for, when it was issued and
+revoked), never a secret: the read model holds none.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+import strawberry
+
+from ..domain import Role
+from ..global_ids import to_global_id
+from .context import Context, ctx
+from .errors import ClientError
+from .pagination import Connection, connection, page_size
+from .types import Node, Requester, Worker
+from .types import Role as RoleEnum
+
+
+@strawberry.type(name="ApiKeyInfo")
+class ApiKeyInfo(Node):
+    name: str
+    role: RoleEnum
+    created_at: datetime
+    revoked_at: Optional[datetime]
+    row: strawberry.Private[Any]
+
+    @classmethod
+    def from_row(cls, row: Any) -> "ApiKeyInfo":
+        # The same id createApiKey answers and revokeApiKey takes.
+        return cls(id=strawberry.ID(to_global_id("ApiKey", row.id)), name=row.name,
+                   role=RoleEnum(row.role), created_at=row.created_at,
+                   revoked_at=row.revoked_at, row=row)
+
+    @strawberry.field(description="The requester a REQUESTER or PARTNER key acts for.")
+    async def requester(self, info: strawberry.Info) -> Optional[Requester]:
+        if self.row.subject_id is None or self.row.role == Role.WORKER.value:
+            return None
+        found = await ctx(info).loaders.requesters.load(self.row.subject_id)
+        return Requester.from_row(found) if found else None
+
+    @strawberry.field(description="The worker a WORKER key acts for.")
+    async def worker(self, info: strawberry.Info) -> Optional[Worker]:
+        if self.row.subject_id is None or self.row.role != Role.WORKER.value:
+            return None
+        found = await ctx(info).loaders.workers.load(self.row.subject_id)
+        return Worker.from_row(found) if found else None
+
+
+def need_admin(context: Context, what: str) -> None:
+    if context.need_viewer().role != Role.ADMIN:
+        raise ClientError(f"{what} are listed for an ADMIN key", "FORBIDDEN")
+
+
+async def load_api_key(context: Context, key_id: Any) -> Optional[ApiKeyInfo]:
+    """An API key as node(id:) shows it: to ADMIN keys only."""
+    if context.need_viewer().role != Role.ADMIN:
+        return None
+    rows = await context.call(context.reads.api_keys, [key_id])
+    row = rows.get(key_id)
+    return ApiKeyInfo.from_row(row) if row else None
+
+
+@strawberry.type
+class DirectoryQueries:
+    @strawberry.field(description="ADMIN.")
+    async def requesters(self, info: strawberry.Info, first: Optional[int] = None,
+                         after: Optional[str] = None) -> Connection[Requester]:
+        context = ctx(info)
+        size = page_size(first)
+        need_admin(context, "requesters")
+        rows = await context.call(context.reads.requester_page, size + 1, after)
+        return connection(rows, size, Requester.from_row)
+
+    @strawberry.field(description="ADMIN.")
+    async def workers(self, info: strawberry.Info, first: Optional[int] = None,
+                      after: Optional[str] = None,
+                      skill: Optional[str] = None) -> Connection[Worker]:
+        context = ctx(info)
+        size = page_size(first)
+        need_admin(context, "workers")
+        wanted = skill.strip().lower() if skill is not None else None
+        rows = await context.call(context.reads.worker_page, wanted, size + 1, after)
+        return connection(rows, size, Worker.from_row)
+
+    @strawberry.field(description="ADMIN; never shows a secret.")
+    async def api_keys(self, info: strawberry.Info, first: Optional[int] = None,
+                       after: Optional[str] = None) -> Connection[ApiKeyInfo]:
+        context = ctx(info)
+        size = page_size(first)
+        need_admin(context, "API keys")
+        rows = await context.call(context.reads.api_key_page, size + 1, after)
+        return connection(rows, size, ApiKeyInfo.from_row)
