@@ -108,7 +108,7 @@ def finance_group(data_dir_option: Callable, open_services: Callable) -> click.G
     @click.option("--to", "period_to", type=click.DateTime(DATES), default=None,
                   help="Only what happened before this time.")
     @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
-                  show_default=True)
+                  show_default=True, help="CSV (stdlib csv dialect) or Parquet (pyarrow).")
     @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
                   default=None, help="File to write (CSV goes to stdout without one).")
     @data_dir_option
