@@ -28,6 +28,7 @@ FIGURES = [
     ("8", "scale_out", "2 API + 2 worker processes vs 1 + 1"),
     ("9", "memory", "peak RSS of serve and of a projection rebuild"),
     ("W", "webhook_delivery", "webhook deliveries vs raw POSTs"),
+    ("B", "batch_upload", "batch upload vs raw postTask; aggregation of 10k x 3"),
     ("F", "finance_books", "balances as of a past position at 1M vs 10k; export vs COPY"),
 ]
 

@@ -30,6 +30,7 @@ from .domain.ids import (
 )
 from .domain.task import ReviewDecision, TaskSpec
 from .domain.webhook import WebhookEndpoint, new_secret
+from .batch_commands import BatchCommands
 from .domain.worker import normalize_skills
 from .event_visibility import endpoint_visibility
 
@@ -62,7 +63,7 @@ def retry_on_conflict(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class Marketplace(Application[UUID]):
+class Marketplace(BatchCommands, Application[UUID]):
     """Commands of the marketplace, over the event store."""
 
     name = "taskmarket"
@@ -208,6 +209,8 @@ class Marketplace(Application[UUID]):
     def claim_task(self, task_id: UUID, worker_id: UUID) -> UUID:
         worker, task = self._load_many(
             (Worker, worker_id, "workerId"), (Task, task_id, "taskId"))
+        if task.batch_id is not None:
+            return self._claim_batch_item(worker, task)
         claim_id = task.claim(worker.id, worker.skills, self.clock())
         self.save(task)
         return claim_id
@@ -226,6 +229,9 @@ class Marketplace(Application[UUID]):
             raise DomainError("NOT_IMPLEMENTED", "no source of open tasks is configured")
         for task_id in self.task_candidates(list(worker.skills), skill):
             try:
+                gold = self._gold_instead_of(task_id, worker_id)
+                if gold is not None:
+                    return gold
                 return task_id, self.claim_task(task_id, worker_id)
             except DomainError as error:
                 if error.code not in MOVE_ON:
@@ -252,6 +258,9 @@ class Marketplace(Application[UUID]):
     def submit_work(self, task_id: UUID, claim_id: UUID, worker_id: UUID, result: Any) -> UUID:
         task = self.get_task(task_id)
         submission_id = task.submit(claim_id, worker_id, result, self.clock())
+        if task.batch_id is not None:
+            self._submit_batch_answer(task, submission_id)
+            return submission_id
         self.save(task)
         return submission_id
 
@@ -283,15 +292,15 @@ class Marketplace(Application[UUID]):
         self._save_with_refund(task, refund)
         return refund
 
-    def _save_with_refund(self, task: Task, slots: int) -> None:
+    def _save_with_refund(self, task: Task, slots: int, *also: Any) -> None:
         if not slots:
-            self.save(task)
+            self.save(task, *also)
             return
         requester = self.get_requester(task.requester_id)
         requester.release(task.id, task.reward.amount * slots, slots)
-        self.save(task, requester)
+        self.save(task, requester, *also)
 
-    def _pay_for(self, task: Task, submission_id: UUID) -> UUID:
+    def _pay_for(self, task: Task, submission_id: UUID, *also: Any) -> UUID:
         submission = task.submissions[submission_id]
         requester = self.get_requester(task.requester_id)
         payout = Payout(
@@ -301,7 +310,7 @@ class Marketplace(Application[UUID]):
             kind="submission", requested_at=self.clock(),
         )
         requester.consume(task.id, payout.id, task.reward.amount)
-        self.save(task, requester, payout)
+        self.save(task, requester, payout, *also)
         return payout.id
 
     # --- payouts --------------------------------------------------------------------

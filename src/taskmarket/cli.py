@@ -313,5 +313,9 @@ from .finance.commands import audit_group, finance_group  # noqa: E402
 main.add_command(audit_group(data_dir_option, open_services))
 main.add_command(finance_group(data_dir_option, open_services))
 
+from .batch_cli import batch_group  # noqa: E402
+
+main.add_command(batch_group)
+
 if __name__ == "__main__":
     main()

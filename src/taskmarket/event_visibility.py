@@ -17,8 +17,9 @@ from .domain import DomainError, Role
 
 # Kinds of aggregate whose events only ADMIN keys see.
 ADMIN_ONLY_KINDS = frozenset({"ApiKey"})
-# A partner follows its requester's tasks, not the requester's own account.
-PARTNER_HIDDEN_KINDS = ADMIN_ONLY_KINDS | {"Requester"}
+# A partner follows its requester's tasks, not the requester's own account, nor its
+# batches (whose events carry the known answers of control items).
+PARTNER_HIDDEN_KINDS = ADMIN_ONLY_KINDS | {"Requester", "Batch", "BatchWorker"}
 
 
 @dataclass(frozen=True)

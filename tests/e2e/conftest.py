@@ -112,6 +112,23 @@ def second_server(server):
 
 
 @pytest.fixture
+def start_server(database):
+    """For a test that wants a server for a while only:
+    ``with start_server() as (server, client)``."""
+
+    @contextlib.contextmanager
+    def start():
+        with running_server(database) as running:
+            api = GraphQLClient(running)
+            try:
+                yield running, api
+            finally:
+                api.close()
+
+    return start
+
+
+@pytest.fixture
 def browser_server(database, monkeypatch):
     """A server that lets pages on https://app.example call it (CORS and WebSocket)."""
     monkeypatch.setenv("TASKMARKET_CORS_ORIGINS", "https://app.example")

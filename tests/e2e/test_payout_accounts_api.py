@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import contextlib
 from concurrent.futures import ThreadPoolExecutor
-from uuid import UUID
 
 import pytest
 from conftest import Actor, GraphQLClient, Market, Server, serve_in_thread
 
 from taskmarket.bootstrap import build_marketplace, build_read_models, start_projections
 from taskmarket.domain import Role
-from taskmarket.global_ids import parse_global_id
 from taskmarket.payout_accounts import PayoutAccounts
 from taskmarket.stripe_emulator import start_emulator
 from taskmarket.web import create_app
@@ -220,13 +218,11 @@ def test_pay_bonus_is_idempotent_funded_and_booked(api, market, stripe_server):
                       "{ ledger(first: 100) { edges { node { account amount eventType } } } }")
     entries = [e["node"] for e in ledger["ledger"]["edges"]]
     assert sum(e["amount"] for e in entries) == 0
-    worker_uuid = UUID(parse_global_id(worker.id)[1][0])
-    requester_uuid = UUID(parse_global_id(requester.id)[1][0])
     bonus = [e for e in entries if e["eventType"] == "PayoutRequested"
-             and e["account"] == f"requester:{requester_uuid}:available"]
+             and e["account"] == f"requester:{requester.id}:available"]
     assert [e["amount"] for e in bonus] == [-300]
     assert sum(e["amount"] for e in entries
-               if e["account"] == f"worker:{worker_uuid}:payable") == 800
+               if e["account"] == f"worker:{worker.id}:payable") == 800
 
 
 def test_retry_payout_is_for_finance_and_admin(api, market, stripe_server):

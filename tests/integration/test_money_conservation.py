@@ -15,9 +15,13 @@ from hypothesis.stateful import (
 
 from taskmarket.bootstrap import build_marketplace
 from taskmarket.domain import ClaimStatus, DomainError, Money, SubmissionStatus
+from taskmarket.domain.batch import BatchItem, BatchSpec, QualityRules
 from taskmarket.domain.task import TaskSpec
 
 SKILLS = ["vision", "audio", "french"]
+# Batch items: answers are {"answer": n}; gold items' known answer is 0.
+ANSWER_SCHEMA = {"type": "object", "required": ["answer"],
+                 "properties": {"answer": {"type": "integer"}}}
 TIMEOUT = 600
 
 
@@ -44,7 +48,8 @@ def marketplace_machine(app, clock):
             """Funded requesters with a task each, so work starts from the first step."""
             self.requesters = [app.create_requester(f"requester {n}") for n in range(3)]
             self.workers = [app.register_worker(f"worker {n}", SKILLS[:n]) for n in range(4)]
-            self.tasks = []  # (task id, requester id)
+            self.tasks = []  # (task id, requester id), batch items included
+            self.batches = []  # (batch id, requester id)
             self.deposited = {r: 0 for r in self.requesters}
             self.paid_out = {r: 0 for r in self.requesters}
             self.deposits = 0
@@ -104,8 +109,10 @@ def marketplace_machine(app, clock):
                     assert outcome.code in {"NOT_QUALIFIED", "ALREADY_CLAIMED", "NO_OPEN_SLOTS",
                                             "TASK_NOT_OPEN"}
                 elif then_submit:
-                    assert self.attempt(app.submit_work, picked[0], outcome, worker_id,
-                                        {"answer": task})
+                    submitted = self.attempt(app.submit_work, picked[0], outcome, worker_id,
+                                             {"answer": task})
+                    assert submitted
+                    self.count_gold_payout(picked[0], submitted)
 
         def some_claim(self, index):
             """Any task's active claim: claims are rare, so look across all tasks."""
@@ -145,6 +152,73 @@ def marketplace_machine(app, clock):
                     assert outcome.code == "LEASE_EXPIRED"
                 else:
                     assert not isinstance(outcome, DomainError)
+                    self.count_gold_payout(task_id, outcome)
+
+        def count_gold_payout(self, task_id, submission_id):
+            """A batch's gold item is reviewed as it is submitted: a right answer is paid."""
+            task = app.get_task(task_id)
+            if task.submissions[submission_id].status == SubmissionStatus.ACCEPTED:
+                self.paid_out[task.requester_id] += task.reward.amount
+
+        # --- batches ----------------------------------------------------------------
+        @precondition(lambda self: len(self.batches) < 2)
+        @rule(who=st.integers(0, 2), reward=st.integers(1, 300), overlap=st.integers(1, 3),
+              golds=st.lists(st.booleans(), min_size=1, max_size=3), replay=st.booleans())
+        def batch(self, who, reward, overlap, golds, replay):
+            """A batch of items (some gold) whose Tasks the other rules then work on."""
+            requester = self.requesters[who]
+            spec = BatchSpec("Label", "Do it", ANSWER_SCHEMA, Money(reward, "USD"), overlap,
+                             answer_pointer="/answer", claim_timeout_seconds=TIMEOUT,
+                             quality=QualityRules(0.5, 1, 0.5))
+            batch_id = self.attempt(app.create_batch, requester, spec)
+            items = [BatchItem({"n": n}, 0, True) if gold else BatchItem({"n": n})
+                     for n, gold in enumerate(golds)]
+            balance = app.get_requester(requester).balance
+            added = self.attempt(app.add_batch_items, batch_id, requester, "items", items)
+            if isinstance(added, DomainError):
+                assert added.code == "INSUFFICIENT_FUNDS"
+                assert balance < reward * overlap * len(items)
+                return
+            if replay:
+                assert self.attempt(app.add_batch_items, batch_id, requester, "items",
+                                    items) == added
+            self.batches.append((batch_id, requester))
+            self.tasks.extend((task_id, requester) for task_id in app.get_batch(batch_id).items)
+
+        @rule(index=st.integers(0, 20), worker=st.integers(0, 3), right=st.booleans())
+        def answer_gold(self, index, worker, right):
+            """A worker claims a gold item (one more slot, its escrow reserved, when it
+            takes the last) and answers it: paid when right, rejected and counted when not."""
+            golds = [(t, r) for b, r in self.batches for t in app.get_batch(b).gold_order]
+            if picked := pick(golds, index):
+                worker_id = self.workers[worker]
+                claim = self.attempt(app.claim_task, picked[0], worker_id)
+                if isinstance(claim, DomainError):
+                    assert claim.code in {"NOT_QUALIFIED", "ALREADY_CLAIMED", "TASK_NOT_OPEN"}
+                    return
+                submitted = self.attempt(app.submit_work, picked[0], claim, worker_id,
+                                         {"answer": 0 if right else 1})
+                self.count_gold_payout(picked[0], submitted)
+
+        @rule(index=st.integers(0, 20))
+        def invalid_answer(self, index):
+            """An answer outside a batch's schema is refused and writes nothing."""
+            found = self.some_claim(index)
+            if found and app.get_task(found[0]).batch_id and clock.now < found[1].expires_at:
+                task_id, claim = found
+                outcome = self.attempt(app.submit_work, task_id, claim.id, claim.worker_id,
+                                       {"answer": "not a number"})
+                assert outcome.code == "INVALID_ANSWER"
+
+        @rule(index=st.integers(0, 5), as_owner=st.booleans())
+        def cancel_batch(self, index, as_owner):
+            if picked := pick(self.batches, index):
+                batch_id, requester = picked
+                who = requester if as_owner else pick(
+                    [r for r in self.requesters if r != requester], index)
+                outcome = self.attempt(app.cancel_batch, batch_id, who)
+                if not as_owner:
+                    assert outcome.code == "FORBIDDEN"
 
         @rule(index=st.integers(0, 20),
               decision=st.sampled_from(["ACCEPT", "REJECT", "REQUEST_REVISION"]))

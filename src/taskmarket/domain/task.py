@@ -180,8 +180,11 @@ class Task(Aggregate):
 
     @classmethod
     def post(cls, requester_id: UUID, spec: TaskSpec, now: datetime,
-             task_id: UUID | None = None) -> "Task":
-        spec.validate()
+             task_id: UUID | None = None, batch_id: UUID | None = None,
+             validated: bool = False) -> "Task":
+        if not validated:
+            spec.validate()
+        extra = {"batch_id": batch_id} if batch_id is not None else {}
         return cls(
             task_id=task_id or uuid4(), requester_id=requester_id, title=spec.title.strip(),
             instructions=spec.instructions, payload=spec.payload,
@@ -190,7 +193,7 @@ class Task(Aggregate):
             required_skills=normalize_skills(list(spec.required_skills)),
             claim_timeout_seconds=spec.claim_timeout_seconds,
             auto_approve_after_seconds=spec.auto_approve_after_seconds,
-            posted_at=now, fingerprint=spec.fingerprint(),
+            posted_at=now, fingerprint=spec.fingerprint(), **extra,
         )
 
     @event("Posted")
@@ -198,7 +201,7 @@ class Task(Aggregate):
                  reward_amount: int, currency: str, assignments: int,
                  required_skills: list[str], claim_timeout_seconds: int,
                  auto_approve_after_seconds: int | None, posted_at: datetime,
-                 fingerprint: str):
+                 fingerprint: str, batch_id: UUID | None = None):
         self.requester_id = requester_id
         self.title = title
         self.instructions = instructions
@@ -210,6 +213,7 @@ class Task(Aggregate):
         self.auto_approve_after_seconds = auto_approve_after_seconds
         self.posted_at = posted_at
         self.fingerprint = fingerprint
+        self.batch_id = batch_id  # the Batch this task is an item of (domain/batch.py)
         self.claims: dict[UUID, Claim] = {}
         self.submissions: dict[UUID, Submission] = {}
         self.cancelled = False
@@ -320,6 +324,19 @@ class Task(Aggregate):
     def expired_claims(self, now: datetime) -> list[UUID]:
         return [c.id for c in self.claims.values()
                 if c.status == ClaimStatus.ACTIVE and now >= c.expires_at]
+
+    def add_slot(self) -> None:
+        """One more slot (a batch's gold item met by one more worker): its escrow is
+        reserved by the caller in the same save."""
+        ensure(self.status in (TaskStatus.OPEN, TaskStatus.FILLED), "TASK_NOT_OPEN",
+               f"the task is {self.status.value}", ["taskId"])
+        ensure(self.assignments < MAX_ASSIGNMENTS, "NO_OPEN_SLOTS",
+               "every slot of this task is taken", ["taskId"])
+        self._slot_added()
+
+    @event("SlotAdded")
+    def _slot_added(self) -> None:
+        self.assignments += 1
 
     # --- submitting -----------------------------------------------------------------
     def submit(self, claim_id: UUID, worker_id: UUID, result: Any, now: datetime) -> UUID:

@@ -34,7 +34,8 @@ def batch_loader(lookup: BatchLookup) -> DataLoader[UUID, Any]:
 class Loaders:
     """One DataLoader per row kind, created on first use within a request."""
 
-    KINDS = ("requesters", "workers", "tasks", "claims", "submissions", "payouts")
+    KINDS = ("requesters", "workers", "tasks", "claims", "submissions", "payouts", "batches",
+             "consensus", "gold_totals", "worker_stats", "flagged_submissions")
 
     def __init__(self, reads: Any):
         self._reads = reads

@@ -70,6 +70,10 @@ async def load_node(context: Context, type_name: str, ids: tuple[UUID, ...]) -> 
         if not visibility.sees_work(viewer, row.worker_id, task):
             return None
         return (Claim if type_name == "Claim" else Submission).from_row(row)
+    if type_name == "Batch":
+        from .batches import load_batch
+
+        return await load_batch(context, ids[0])
     if type_name == "Payout":
         row = await loaders.payouts.load(ids[0])
         return Payout.from_row(row) if row and visibility.sees_payout(viewer, row) else None

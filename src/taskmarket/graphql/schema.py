@@ -6,6 +6,7 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from .batches import Batch, BatchMutations, BatchQueries
 from .books import BooksQueries
 from .directory import ApiKeyInfo, DirectoryQueries
 from .finance import FinanceQueries
@@ -27,10 +28,11 @@ from .webhooks import WebhookDelivery, WebhookEndpoint, WebhookMutations, Webhoo
 from .work import WorkMutations
 
 Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries, DirectoryQueries,
-                              BooksQueries, ReconciliationQueries))
+                              BatchQueries, BooksQueries, ReconciliationQueries))
 Mutation = merge_types("Mutation", (
     PeopleMutations, FundsMutations, TaskMutations, WorkMutations, ReviewMutations,
-    PayoutMutations, WebhookMutations, PayoutAccountMutations, ReconciliationMutations,
+    PayoutMutations, WebhookMutations, PayoutAccountMutations, BatchMutations,
+    ReconciliationMutations,
 ))
 
 
@@ -38,7 +40,7 @@ def build_schema(caches: bool = True) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query, mutation=Mutation, subscription=Subscriptions,
         types=[Requester, Worker, Task, Claim, Submission, Payout, WebhookEndpoint,
-               WebhookDelivery, ApiKeyInfo, ReconciliationRun],
+               WebhookDelivery, ApiKeyInfo, Batch, ReconciliationRun],
         extensions=extensions(caches), config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 from uuid import UUID
 
 import strawberry
@@ -22,6 +22,9 @@ from .errors import ClientError
 from ..global_ids import to_global_id
 from ..presented_events import present_data
 from .pagination import Connection, connection, page_size
+
+if TYPE_CHECKING:
+    from .batches import Batch, Consensus, WorkerQualitySummary
 
 Role = strawberry.enum(Role)
 TaskStatus = strawberry.enum(TaskStatus)
@@ -134,6 +137,15 @@ class Worker(Node):
                              status=PayoutAccountStatus(status),
                              requirements_due=list(self.row.requirements_due or []))
 
+    @strawberry.field(description="Review outcomes and gold accuracy across every batch: "
+                      "the worker itself, requesters, ADMIN and FINANCE.")
+    async def quality(self, info: strawberry.Info
+                      ) -> Optional[Annotated["WorkerQualitySummary",
+                                              strawberry.lazy(".batches")]]:
+        from .batches import worker_quality_summary
+
+        return await worker_quality_summary(info, self.row.id if self.row else None)
+
 
 @strawberry.type
 class Event:
@@ -166,8 +178,6 @@ class Task(Node):
     instructions: str
     payload: Optional[JSON]
     reward: Money
-    assignments: int = strawberry.field(
-        description="How many accepted submissions the task needs (overlap).")
     required_skills: list[str]
     claim_timeout_seconds: int
     auto_approve_after_seconds: Optional[int]
@@ -186,12 +196,22 @@ class Task(Node):
             id=strawberry.ID(to_global_id("Task", row.id)), title=row.title,
             instructions=row.instructions, payload=row.payload,
             reward=Money(amount=row.reward_amount, currency=row.currency),
-            assignments=row.assignments, required_skills=list(row.required_skills),
+            required_skills=list(row.required_skills),
             claim_timeout_seconds=row.claim_timeout_seconds,
             auto_approve_after_seconds=row.auto_approve_after_seconds,
             status=enum_value(TaskStatus, row.status), open_slots=row.open_slots,
             created_at=row.created_at, row=row, requester_row=requester_row,
         )
+
+    @strawberry.field(description="How many accepted submissions the task needs (overlap).")
+    def assignments(self, info: strawberry.Info) -> int:
+        # A batch's gold item gains a slot as workers claim it; a worker is shown the
+        # batch's overlap, so control items look like any other item.
+        if self.row.batch_id is None or ctx(info).need_viewer().role != Role.WORKER:
+            return self.row.assignments
+        from .batches import assignments_shown_to_workers
+
+        return assignments_shown_to_workers(info, self.row)
 
     @strawberry.field
     def requester(self, info: strawberry.Info) -> Requester:
@@ -211,6 +231,21 @@ class Task(Node):
         size = page_size(first)
         rows = await context.call(context.reads.submissions_of_task, self.row.id, size + 1, after)
         return connection(rows, size, Submission.from_row)
+
+    @strawberry.field
+    async def batch(self, info: strawberry.Info
+                    ) -> Optional[Annotated["Batch", strawberry.lazy(".batches")]]:
+        from .batches import task_batch
+
+        return await task_batch(info, self.row)
+
+    @strawberry.field(description="Null until the item has its overlap of answers (or "
+                      "outside a batch).")
+    async def consensus(self, info: strawberry.Info
+                        ) -> Optional[Annotated["Consensus", strawberry.lazy(".batches")]]:
+        from .batches import task_consensus
+
+        return await task_consensus(info, self.row)
 
     @strawberry.field(description="Every event of this task, oldest first.")
     async def history(self, info: strawberry.Info) -> list[Event]:
@@ -269,6 +304,11 @@ class Submission(Node):
     @strawberry.field
     async def claim(self, info: strawberry.Info) -> Claim:
         return Claim.from_row(await ctx(info).loaders.claims.load(self.row.claim_id))
+
+    @strawberry.field(description="Its worker was blocked from this task's batch for low "
+                      "gold accuracy: review it with care.")
+    async def flagged(self, info: strawberry.Info) -> bool:
+        return bool(await ctx(info).loaders.flagged_submissions.load(self.row.id))
 
 
 @strawberry.type

@@ -27,7 +27,8 @@ EVENT_LOG = Table("event_log", ("position", "notification_id", "type", "aggregat
                   ("position",), kind="append", json_columns=frozenset({"data"}))
 OWNERS = Table("event_log_owners", ("aggregate_id", "requester_id"), ("aggregate_id",))
 handlers = Handlers()
-_CREATED_BY_REQUESTER = {"TaskPosted", "PayoutRequested"}
+_CREATED_BY_REQUESTER = {"TaskPosted", "PayoutRequested", "BatchCreated"}
+_OWNED_BY_REQUESTER = ("Task", "Payout", "Batch")
 
 
 def _owner(batch: Batch, event: Any, kind: str) -> UUID | None:
@@ -38,7 +39,7 @@ def _owner(batch: Batch, event: Any, kind: str) -> UUID | None:
         batch["event_log_owners"].put(dict(aggregate_id=event.originator_id,
                                            requester_id=event.requester_id))
         return event.requester_id
-    if aggregate in ("Task", "Payout"):
+    if aggregate in _OWNED_BY_REQUESTER:
         owner = batch["event_log_owners"].get(event.originator_id)
         return owner["requester_id"] if owner else None
     return None
@@ -81,7 +82,7 @@ def record(batch: Batch, event: Any) -> None:
 def _preload(batch: Batch, events: list[tuple[str, Any]]) -> None:
     batch["event_log_owners"].preload(
         e.originator_id for kind, e in events
-        if kind not in _CREATED_BY_REQUESTER and aggregate_kind(e) in ("Task", "Payout"))
+        if kind not in _CREATED_BY_REQUESTER and aggregate_kind(e) in _OWNED_BY_REQUESTER)
 
 
 PROJECTION = Projection("event_log", [EVENT_LOG, OWNERS, audit_chain.HASHES], [handlers],

@@ -21,9 +21,9 @@ from psycopg_pool import ConnectionPool
 
 from ..database import Database
 from . import (
-    api_keys, audit_chain, claims, event_log, ledger, ledger_history, payout_trace, payouts,
-    reconciliations, requesters, submissions, task_board, tasks, tracking, worker_stats,
-    workers,
+    api_keys, audit_chain, batches, claims, event_log, ledger, ledger_history, payout_trace,
+    payouts, reconciliations, requesters, submissions, task_board, tasks, tracking,
+    worker_stats, workers,
 )
 from .rows import (
     ApiKeyRow, ClaimRow, EventRow, LedgerEntryRow, PayoutRow, RequesterRow, SubmissionRow, TaskRow,
@@ -103,7 +103,40 @@ class ReadModels:
         with self.pool.connection() as conn:
             return worker_stats.by_ids(conn, ids)
 
+    def batches(self, ids: Iterable[UUID]) -> dict[UUID, batches.BatchRow]:
+        with self.pool.connection() as conn:
+            return batches.by_ids(conn, ids)
+
+    def consensus(self, task_ids: Iterable[UUID]) -> dict[UUID, batches.ConsensusRow]:
+        with self.pool.connection() as conn:
+            return batches.consensus(conn, task_ids)
+
+    def flagged_submissions(self, ids: Iterable[UUID]) -> dict[UUID, bool]:
+        with self.pool.connection() as conn:
+            return batches.flagged_submissions(conn, ids)
+
+    def gold_totals(self, worker_ids: Iterable[UUID]) -> dict[UUID, tuple[int, int]]:
+        with self.pool.connection() as conn:
+            return batches.gold_totals(conn, worker_ids)
+
     # --- lists ----------------------------------------------------------------------
+    def batch_list(self, requester_id: UUID | None, first: int,
+                   after: str | None = None) -> list[batches.BatchRow]:
+        """Batches newest first (of one requester when given)."""
+        with self.pool.connection() as conn:
+            return batches.newest_first(conn, requester_id, first, after)
+
+    def batch_tasks(self, batch_id: UUID, first: int, after: str | None = None,
+                    without_gold: bool = False) -> list[TaskRow]:
+        """A batch's items, oldest first (without its control items when asked)."""
+        with self.pool.connection() as conn:
+            return batches.tasks_of_batch(conn, batch_id, first, after, without_gold)
+
+    def batch_worker_quality(self, batch_id: UUID, first: int, after: str | None = None
+                             ) -> list[batches.WorkerQualityRow]:
+        with self.pool.connection() as conn:
+            return batches.worker_quality(conn, batch_id, first, after)
+
     def open_tasks_for_worker(self, worker_skills: list[str], skill: str | None, first: int,
                               after: str | None = None) -> list[TaskRow]:
         """OPEN tasks whose required skills are all in ``worker_skills``, newest first."""

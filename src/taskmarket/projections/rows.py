@@ -67,6 +67,7 @@ class TaskRow:
     pending_review: int
     accepted: int
     created_at: datetime
+    batch_id: UUID | None = None
     cursor: str = ""
 
 

@@ -24,7 +24,7 @@ TASKS = Table("tasks", (
     "id", "requester_id", "title", "instructions", "payload", "reward_amount", "currency",
     "assignments", "required_skills", "claim_timeout_seconds", "auto_approve_after_seconds",
     "status", "open_slots", "active_claims", "pending_review", "accepted", "refunded_slots",
-    "cancelled", "board_skill", "created_at", "updated_at", "version",
+    "cancelled", "board_skill", "created_at", "updated_at", "version", "batch_id",
 ), ("id",), json_columns=frozenset({"payload"}))
 handlers = Handlers()
 
@@ -55,7 +55,8 @@ def posted(batch: Batch, event: Any) -> None:
         auto_approve_after_seconds=event.auto_approve_after_seconds, status="OPEN",
         open_slots=0, active_claims=0, pending_review=0, accepted=0, refunded_slots=0,
         cancelled=False, board_skill=min(skills, default=""), created_at=event.posted_at,
-        updated_at=event.timestamp, version=event.originator_version)
+        updated_at=event.timestamp, version=event.originator_version,
+        batch_id=getattr(event, "batch_id", None))
     refresh(row)
     batch["tasks"].put(row)
 
@@ -107,6 +108,12 @@ def revision_requested(batch: Batch, event: Any) -> None:
 @handlers.on("TaskCancelled")
 def cancelled(batch: Batch, event: Any) -> None:
     _change(batch, event, refunded=event.refunded_slots, cancelled=True)
+
+
+@handlers.on("TaskSlotAdded")
+def slot_added(batch: Batch, event: Any) -> None:
+    batch["tasks"].get(event.originator_id)["assignments"] += 1
+    _change(batch, event)
 
 
 @handlers.on("TaskCompleted")

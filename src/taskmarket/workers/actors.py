@@ -129,6 +129,7 @@ class Actors:
     pay_payout: dramatiq.Actor
     expire_claim: dramatiq.Actor
     auto_approve: dramatiq.Actor
+    aggregate_batch: dramatiq.Actor | None = None
 
 
 def delay_ms(due: datetime, now: datetime) -> int:
@@ -168,6 +169,15 @@ def register_actors(broker: dramatiq.Broker, services: Services,
             actors.auto_approve.send_with_options(args=(task_id, submission_id),
                                                   delay=delay_ms(due, app.clock()))
 
+    def aggregate_batch(batch_id: str, position: int = 0) -> None:
+        from ..quality.consensus import run
+
+        with services.work.pool.connection() as conn:
+            done = run(conn, UUID(batch_id), position)
+        if done is None:  # the read models are behind the submission: back off and retry
+            raise RetryableFailure(f"read models not yet at {position}")
+        log.info("batch %s: %s items with a consensus", batch_id, done)
+
     # A domain error (no such task, ...) will not heal by waiting: no retry for it.
     common = dict(broker=broker, queue_name=QUEUE, time_limit=60_000, min_backoff=100,
                   max_backoff=30_000, throws=(DomainError,))
@@ -178,6 +188,8 @@ def register_actors(broker: dramatiq.Broker, services: Services,
                                     **common),
         auto_approve=dramatiq.actor(auto_approve, actor_name="auto_approve", max_retries=10,
                                     **common),
+        aggregate_batch=dramatiq.actor(aggregate_batch, actor_name="aggregate_batch",
+                                       max_retries=20, **common),
     )
     return actors
 

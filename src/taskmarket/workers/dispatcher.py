@@ -45,6 +45,7 @@ class Dispatcher:
         # A task's auto-approval delay never changes; remembered so that each submission
         # does not replay its whole task (tasks with many slots have long histories).
         self.auto_approve_delays: dict[UUID, int | None] = {}
+        self.batch_of: dict[UUID, UUID | None] = {}  # a task's batch, likewise remembered
         self.handlers = {
             _topic(Task.Posted): self._task_posted,
             _topic(Payout.Requested): self._payout_requested,
@@ -61,6 +62,7 @@ class Dispatcher:
             _topic(Task.SubmissionAccepted): self._reviewed,
             _topic(Task.SubmissionRejected): self._reviewed,
         }
+        self.answer_handlers = {_topic(Task.WorkSubmitted), _topic(Task.SubmissionRejected)}
 
     # --- one batch ----------------------------------------------------------------
     def run_once(self) -> int:
@@ -73,10 +75,14 @@ class Dispatcher:
         self._changes: list[Work | Done] = []
         self._owed: dict[tuple[str, UUID], Work | None] = {}
         self._extra_payouts: set[UUID] = set()
+        self._batches: set[UUID] = set()
         for notification in notifications:
             handler = self.handlers.get(notification.topic)
             if handler is not None:
                 handler(notification.originator_id, self.app.mapper.to_domain_event(notification))
+            if notification.topic in self.answer_handlers:
+                self._answer_changed(notification.originator_id)
+        self._position = notifications[-1].id
         self._send()
         self.work.record(self._changes, notifications[-1].id)
         return len(notifications)
@@ -88,6 +94,10 @@ class Dispatcher:
         sends = [partial(self.actors.pay_payout.send, str(payout_id)) for payout_id in payouts]
         sends += [partial(send_work, self.actors, work, now) for work in owed
                   if work.kind != PAY]
+        if self.actors.aggregate_batch is not None:
+            # Re-estimated once per batch of the log, after the read models reach it.
+            sends += [partial(self.actors.aggregate_batch.send, str(batch_id), self._position)
+                      for batch_id in self._batches]
         # Each send is a round trip to the broker; a burst goes out on a few connections.
         # Any failure propagates, so the batch is not recorded and is sent again.
         list(self.senders.map(lambda send: send(), sends))
@@ -136,6 +146,17 @@ class Dispatcher:
         if len(self.auto_approve_delays) > 100_000:
             self.auto_approve_delays.clear()  # a cache, not a record: bound its memory
         self.auto_approve_delays[task_id] = event.auto_approve_after_seconds
+        if len(self.batch_of) > 100_000:
+            self.batch_of.clear()
+        self.batch_of[task_id] = getattr(event, "batch_id", None)
+
+    def _answer_changed(self, task_id: UUID) -> None:
+        """A batch item's answers changed: its batch's consensus is to be re-estimated."""
+        if task_id not in self.batch_of:
+            self.batch_of[task_id] = self.app.get_task(task_id).batch_id
+        batch_id = self.batch_of[task_id]
+        if batch_id is not None:
+            self._batches.add(batch_id)
 
     def _work_submitted(self, task_id: UUID, event) -> None:
         self._settle(EXPIRE, event.claim_id)

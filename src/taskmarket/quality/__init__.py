@@ -1,0 +1,1 @@
+"""Answer quality: combining several workers' answers to one item into a consensus."""
