@@ -29,6 +29,7 @@ from .domain.ids import (
     api_key_id, payout_id_for_bonus, payout_id_for_submission, task_id_for_key,
 )
 from .domain.task import ReviewDecision, TaskSpec
+from .domain.values import check_idempotency_key
 from .domain.webhook import WebhookEndpoint, new_secret
 from .batch_commands import BatchCommands
 from .domain.worker import normalize_skills
@@ -189,6 +190,7 @@ class Marketplace(BatchCommands, Application[UUID]):
     def post_task(self, requester_id: UUID, spec: TaskSpec,
                   idempotency_key: str | None = None) -> UUID:
         spec.validate()
+        idempotency_key = check_idempotency_key(idempotency_key)
         requester = self.get_requester(requester_id)
         task_id = uuid4()
         if idempotency_key:
@@ -224,7 +226,7 @@ class Marketplace(BatchCommands, Application[UUID]):
         """
         worker = self.get_worker(worker_id)
         if skill is not None:
-            skill = (normalize_skills([skill]) or [None])[0]
+            skill = (normalize_skills([skill], "skill") or [None])[0]
         if self.task_candidates is None:
             raise DomainError("NOT_IMPLEMENTED", "no source of open tasks is configured")
         for task_id in self.task_candidates(list(worker.skills), skill):
@@ -336,7 +338,7 @@ class Marketplace(BatchCommands, Application[UUID]):
                   idempotency_key: str, *, reason: str | None = None,
                   task_id: UUID | None = None, submission_id: UUID | None = None) -> UUID:
         money = Money.of(amount, currency)
-        if not (idempotency_key or "").strip():
+        if not (check_idempotency_key(idempotency_key) or "").strip():
             raise DomainError("INVALID_INPUT", "a bonus needs an idempotency key",
                               ["idempotencyKey"])
         if len(idempotency_key) > 255:

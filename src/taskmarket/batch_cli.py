@@ -169,8 +169,9 @@ def upload(batch_id: str, file: Path, url: str, api_key: str) -> None:
 
 @batch_group.command("results")
 @click.argument("batch_id")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"], case_sensitive=False),
+              default="jsonl", show_default=True,
+              help="JSON lines (one object an item) or CSV with a header row.")
 @api_options
 def results(batch_id: str, fmt: str, url: str, api_key: str) -> None:
     """Print each item's consensus (items without one yet have empty fields)."""

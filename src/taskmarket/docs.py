@@ -29,7 +29,7 @@ from .presented_events import FOREIGN_IDS, REFERENCES, SUBJECT, TASK_PARTS
 
 PACKAGE = Path(__file__).resolve().parent
 CODE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$|^[A-Z]{4,}$")
-RAISERS = {"DomainError": 0, "ensure": 1, "ClientError": 1}
+RAISERS = {"DomainError": 0, "ensure": 1, "ClientError": 1, "ServiceError": 1}
 
 MEANINGS = {
     "INVALID_INPUT": "The input is malformed or out of range (an id of the wrong kind or "
@@ -40,6 +40,12 @@ MEANINGS = {
     "CONFLICT": "Too many concurrent changes to the same thing; try again.",
     "INSUFFICIENT_FUNDS": "The requester's available balance cannot cover the escrow "
                           "or bonus.",
+    "AMOUNT_TOO_LARGE": "An amount, a task's reward times its assignments, or a "
+                        "requester's balance plus escrow after a deposit would pass "
+                        "2,147,483,647 minor units (the largest GraphQL Int).",
+    "PROJECTION_STALLED": "A GraphQL error, not a userError: the command was recorded, but "
+                          "a read model cannot apply events and will not show it; "
+                          "extensions name the projection and its position.",
     "CURRENCY_MISMATCH": "Money in another currency than the requester's (chosen at "
                          "createRequester); the message names both.",
     "DUPLICATE_REFERENCE": "Funds with this reference were already deposited.",
@@ -136,7 +142,8 @@ def _code_of(call: ast.Call) -> str | None:
 
 def _message_of(call: ast.Call) -> str | None:
     name = _called_name(call)
-    index = {"DomainError": 1, "ensure": 2, "ClientError": 0}[name]  # type: ignore[index]
+    index = {"DomainError": 1, "ensure": 2, "ClientError": 0,
+             "ServiceError": 0}[name]  # type: ignore[index]
     if len(call.args) > index and isinstance(call.args[index], ast.Constant):
         return str(call.args[index].value)
     return None

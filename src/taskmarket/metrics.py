@@ -21,6 +21,15 @@ PROJECTION_LAG = Gauge(
     "taskmarket_projection_lag_events", "Events in the log a projection has not applied yet.",
     ["projection"],
 )
+PROJECTION_FAILURES = Counter(
+    "taskmarket_projection_failures_total",
+    "Batches a projection could not apply (rolled back; it retries after a pause).",
+    ["projection"],
+)
+PROJECTION_STALLED = Gauge(
+    "taskmarket_projection_stalled",
+    "1 while a projection's last attempt to apply events failed, else 0.", ["projection"],
+)
 PAYOUT_OUTCOMES = Counter(
     "taskmarket_payout_outcomes_total",
     "Payout attempts by outcome (paid, failed, retrying, ...).", ["outcome"],

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import random
+from uuid import uuid4
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from taskmarket.bootstrap import build_marketplace
 from taskmarket.database import Database
-from taskmarket.domain import DomainError, Money
+from taskmarket.domain import DomainError, Money, Task
 from taskmarket.domain.task import TaskSpec
 from taskmarket.projections.registry import PROJECTIONS
 from taskmarket.projections.runner import ProjectionRunner
@@ -179,3 +180,11 @@ def reads(database: Database):
     models = ReadModels.from_database(database, max_size=2)
     yield models
     models.close()
+
+
+def poisoned_task(requester_id, now):
+    """A TaskPosted event no read model can store, bypassing Task.post's checks."""
+    return Task(task_id=uuid4(), requester_id=requester_id, title="a\x00b", instructions="",
+                payload=None, reward_amount=100, currency="USD", assignments=1,
+                required_skills=[], claim_timeout_seconds=60, auto_approve_after_seconds=None,
+                posted_at=now, fingerprint="x")

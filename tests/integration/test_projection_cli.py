@@ -29,8 +29,8 @@ def lines_of(output: str) -> dict[str, list[str]]:
     rows = {}
     for line in output.splitlines():
         cells = [c.strip() for c in line.replace("│", "|").split("|") if c.strip()]
-        if len(cells) == 3:
-            rows[cells[0]] = cells[1:]
+        if len(cells) == 4:  # projection, position, lag, state ("ok" or STALLED ...)
+            rows[cells[0]] = cells[1:3]
     return rows
 
 
@@ -68,3 +68,22 @@ def test_rebuilding_an_unknown_projection_is_refused(database):
     assert refused.returncode == 2
     assert "unknown projection(s): nonsense" in refused.stderr
     assert "tasks" in refused.stderr  # it names the ones that exist
+
+
+def test_status_names_a_stalled_projection_and_exits_non_zero(app, database):
+    from projection_harness import poisoned_task
+
+    from taskmarket.projections.failures import ProjectionFailed
+
+    acme = app.create_requester("Acme")
+    app.save(poisoned_task(acme, app.clock()))
+    try:
+        catch_up(database)
+    except ProjectionFailed:
+        pass
+    status = taskmarket(database, "projections", "status")
+    assert status.returncode == 1
+    text = " ".join(status.stdout.replace("│", " ").split())
+    assert "tasks 1 1 STALLED" in text and "event_log 1 1 STALLED" in text
+    assert "NUL" in text
+    assert lines_of(status.stdout)["requesters"] == ["2", "0"]

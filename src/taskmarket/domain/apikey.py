@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from .errors import ensure
 from .ids import api_key_id
+from .values import NAME_LENGTH, check_text
 
 
 class Role(str, enum.Enum):
@@ -46,7 +47,7 @@ class ApiKey(Aggregate):
 
     @classmethod
     def issue(cls, secret: str, role: Role, name: str, subject_id: UUID | None) -> "ApiKey":
-        ensure(bool((name or "").strip()), "INVALID_INPUT", "name is required", ["name"])
+        name = check_text(name, "name", NAME_LENGTH)
         needs = SUBJECT_OF_ROLE[role]
         if needs is None:
             ensure(subject_id is None, "INVALID_INPUT",
@@ -54,7 +55,7 @@ class ApiKey(Aggregate):
         else:
             ensure(subject_id is not None, "INVALID_INPUT",
                    f"{a_key_of(role)} needs a {needs}", [f"{needs}Id"])
-        return cls(secret_hash=hash_secret(secret), role=role.value, name=name.strip(),
+        return cls(secret_hash=hash_secret(secret), role=role.value, name=name,
                    subject_id=subject_id)
 
     @event("Issued")

@@ -29,6 +29,7 @@ from .fingerprint import fingerprint
 from .money import Money
 from .snapshot import StateSnapshot
 from .task import TaskSpec, check_json
+from .values import check_idempotency_key, check_text
 from .worker import normalize_skills
 
 MAX_ITEMS_PER_CALL = 1000
@@ -112,6 +113,7 @@ def parse_pointer(pointer: Any) -> str:
         return ""
     ensure(isinstance(pointer, str) and len(pointer) <= 1000, "INVALID_INPUT",
            "answerPointer must be a JSON Pointer", ["answerPointer"])
+    check_text(pointer, "answerPointer", 1000, required=False, strip=False)
     try:
         JsonPointer(pointer)
     except JsonPointerException as error:
@@ -274,6 +276,7 @@ class Batch(Aggregate):
         ensure(isinstance(idempotency_key, str) and bool(idempotency_key.strip())
                and len(idempotency_key) <= 200, "INVALID_INPUT",
                "idempotencyKey is required (at most 200 characters)", ["idempotencyKey"])
+        check_idempotency_key(idempotency_key)
         digest = fingerprint(items=[[item.payload, item.is_gold, item.gold_answer]
                                     for item in items])
         if idempotency_key in self.calls:

@@ -9,6 +9,9 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from .errors import ensure
+from .values import check_text, clean_text
+
+FAILURE_REASON_LENGTH = 1000
 
 
 MAX_REASON_LENGTH = 500
@@ -18,11 +21,7 @@ def bonus_reason(text: object) -> str:
     """A bonus's reason: required, one short text."""
     ensure(isinstance(text, str) and bool(text.strip()), "INVALID_INPUT",
            "a bonus needs a reason", ["reason"])
-    assert isinstance(text, str)
-    ensure(len(text) <= MAX_REASON_LENGTH, "INVALID_INPUT",
-           f"a reason is at most {MAX_REASON_LENGTH} characters", ["reason"])
-    ensure("\x00" not in text, "INVALID_INPUT", "a reason cannot contain NUL", ["reason"])
-    return text.strip()
+    return check_text(text, "reason", MAX_REASON_LENGTH)
 
 
 class PayoutStatus(str, enum.Enum):
@@ -87,7 +86,8 @@ class Payout(Aggregate):
 
     def record_failure(self, reason: str, retryable: bool) -> None:
         ensure(self.status != PayoutStatus.PAID, "ALREADY_PAID", "the payout was paid")
-        self._failed(reason=reason, retryable=retryable, attempt=self.attempts + 1)
+        self._failed(reason=clean_text(str(reason), FAILURE_REASON_LENGTH), retryable=retryable,
+                     attempt=self.attempts + 1)
 
     @event("Failed")
     def _failed(self, reason: str, retryable: bool, attempt: int) -> None:

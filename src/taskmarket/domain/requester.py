@@ -8,8 +8,9 @@ from eventsourcing.domain import Aggregate, event
 
 from .errors import DomainError, ensure
 from .fingerprint import fingerprint
-from .money import DEFAULT_CURRENCY, Money, currency_code
+from .money import DEFAULT_CURRENCY, Money, check_amount_fits, currency_code
 from .snapshot import StateSnapshot
+from .values import NAME_LENGTH, REFERENCE_LENGTH, check_idempotency_key, check_text
 
 
 class Requester(Aggregate):
@@ -27,9 +28,8 @@ class Requester(Aggregate):
     @classmethod
     def open(cls, name: str, currency: str | None = DEFAULT_CURRENCY) -> "Requester":
         """A requester whose funds are in ``currency`` (ISO 4217), chosen up front."""
-        name = (name or "").strip()
-        ensure(bool(name), "INVALID_INPUT", "name is required", ["name"])
-        return cls(name=name, currency=currency_code(currency or DEFAULT_CURRENCY))
+        return cls(name=check_text(name, "name", NAME_LENGTH),
+                   currency=currency_code(currency or DEFAULT_CURRENCY))
 
     @event("Created")
     def __init__(self, name: str, currency: str | None = None):
@@ -47,10 +47,8 @@ class Requester(Aggregate):
     # --- deposits -------------------------------------------------------------------
     def deposit(self, money: Money, reference: str, idempotency_key: str | None = None) -> bool:
         """Credit funds once per key (or reference). Returns False for a replay."""
-        ensure(isinstance(reference, str) and bool(reference.strip()), "INVALID_INPUT",
-               "reference is required", ["reference"])
-        reference = reference.strip()
-        key = idempotency_key or f"reference:{reference}"
+        reference = check_text(reference, "reference", REFERENCE_LENGTH)
+        key = check_idempotency_key(idempotency_key) or f"reference:{reference}"
         digest = fingerprint(amount=money.amount, currency=money.currency, reference=reference)
         if key in self.deposit_keys:
             ensure(self.deposit_keys[key] == digest, "IDEMPOTENCY_KEY_REUSED",
@@ -59,6 +57,8 @@ class Requester(Aggregate):
         ensure(reference not in self.references, "DUPLICATE_REFERENCE",
                "funds with this reference were already deposited", ["reference"])
         self.ensure_currency(money.currency)
+        check_amount_fits(self.balance + self.escrow + money.amount, "amount",
+                          "this requester's funds (balance plus escrow)")
         self._funds_deposited(amount=money.amount, currency=money.currency,
                               reference=reference, key=key, digest=digest)
         return True

@@ -8,7 +8,6 @@ slot of a cancelled task return how many slots' escrow goes back to the requeste
 from __future__ import annotations
 
 import enum
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,14 +18,16 @@ from eventsourcing.domain import Aggregate, event
 from . import ids
 from .errors import DomainError, ensure
 from .fingerprint import fingerprint
-from .money import MAX_AMOUNT, Money
+from .money import Money, check_amount_fits
 from .snapshot import StateSnapshot
+from .values import (
+    FEEDBACK_LENGTH, INSTRUCTIONS_LENGTH, TITLE_LENGTH, check_json, check_optional_text,
+    check_text,
+)
 from .worker import normalize_skills
 
 MAX_ASSIGNMENTS = 1000
 MAX_CLAIM_TIMEOUT = 7 * 24 * 3600
-MAX_JSON_BYTES = 256 * 1024
-MAX_ESCROW = MAX_AMOUNT
 
 
 class TaskStatus(str, enum.Enum):
@@ -97,14 +98,6 @@ def check_lease(claim: Claim, now: datetime | None) -> None:
            f"the claim is {claim.status.value}", ["claimId"])
 
 
-def check_json(value: Any, field: str) -> None:
-    try:
-        size = len(json.dumps(value))
-    except (TypeError, ValueError):
-        raise DomainError("INVALID_INPUT", f"{field} must be JSON", [field]) from None
-    ensure(size <= MAX_JSON_BYTES, "INVALID_INPUT", f"{field} is larger than 256 KiB", [field])
-
-
 def check_positive_int(value: Any, field: str, maximum: int) -> None:
     ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value <= maximum
     ensure(ok, "INVALID_INPUT", f"{field} must be an integer from 1 to {maximum}", [field])
@@ -124,12 +117,9 @@ class TaskSpec:
     auto_approve_after_seconds: int | None = None
 
     def validate(self) -> "TaskSpec":
-        ensure(isinstance(self.title, str) and bool(self.title.strip()), "INVALID_INPUT",
-               "title is required", ["title"])
-        ensure(isinstance(self.instructions, str), "INVALID_INPUT", "instructions must be text",
-               ["instructions"])
-        ensure(len(self.title) <= 200, "INVALID_INPUT", "title is at most 200 characters",
-               ["title"])
+        check_text(self.title, "title", TITLE_LENGTH)
+        check_text(self.instructions, "instructions", INSTRUCTIONS_LENGTH, required=False,
+                   strip=False)
         check_positive_int(self.assignments, "assignments", MAX_ASSIGNMENTS)
         self.check_reward()
         check_positive_int(self.claim_timeout_seconds, "claimTimeoutSeconds", MAX_CLAIM_TIMEOUT)
@@ -137,7 +127,7 @@ class TaskSpec:
             check_positive_int(self.auto_approve_after_seconds, "autoApproveAfterSeconds",
                                30 * 24 * 3600)
         check_json(self.payload, "payload")
-        normalize_skills(list(self.required_skills))
+        normalize_skills(list(self.required_skills), "requiredSkills")
         return self
 
     def check_reward(self) -> None:
@@ -148,8 +138,8 @@ class TaskSpec:
         checked = Money.of(self.reward.amount, self.reward.currency, "reward")
         ensure(checked == self.reward, "INVALID_INPUT",
                "currency must be an upper-case ISO 4217 code", ["currency"])
-        ensure(checked.amount * self.assignments <= MAX_ESCROW, "INVALID_INPUT",
-               "reward × assignments is too large", ["reward"])
+        check_amount_fits(checked.amount * self.assignments, "reward",
+                          "reward × assignments (the task's escrow)")
 
     def fingerprint(self) -> str:
         return fingerprint(
@@ -173,6 +163,13 @@ def auto_approval_due_at(submitted_at: datetime, after_seconds: int | None) -> d
 
 class Task(Aggregate):
     Snapshot = StateSnapshot  # claims and submissions are keyed by UUID
+    # v2: tasks can be items of a batch (``batch_id``). Snapshots keep their version; the
+    # library runs ``upcast_vN_vN+1`` on older ones as it loads them.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict) -> None:
+        state.setdefault("batch_id", None)
 
     @staticmethod
     def create_id(task_id: UUID) -> UUID:
@@ -372,6 +369,7 @@ class Task(Aggregate):
         """Record a review. Returns slots to refund (a rejection on a cancelled task)."""
         submission = self.check_reviewable(submission_id, requester_id)
         decision = ReviewDecision.parse(decision)
+        feedback = check_optional_text(feedback, "feedback", FEEDBACK_LENGTH)
         if decision == ReviewDecision.ACCEPT:
             self._accept(submission_id, feedback, automatic=False)
             return 0

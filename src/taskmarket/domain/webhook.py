@@ -25,6 +25,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate, event
 
 from .errors import ensure
+from .values import check_text, unstorable
 
 MAX_URL_LENGTH = 2048
 SECRET_PREFIX = "whsec_"
@@ -40,9 +41,11 @@ def new_secret() -> str:
 
 def check_url(url: str) -> str:
     """An absolute http(s) URL with a host and no credentials; INVALID_INPUT otherwise."""
-    url = (url or "").strip()
-    ensure(0 < len(url) <= MAX_URL_LENGTH, "INVALID_INPUT",
+    url = (url or "").strip() if isinstance(url, str) or url is None else url
+    ensure(isinstance(url, str) and 0 < len(url) <= MAX_URL_LENGTH, "INVALID_INPUT",
            f"url must be 1..{MAX_URL_LENGTH} characters", ["url"])
+    ensure(unstorable(url) is None, "INVALID_INPUT",
+           "url must not contain NUL or lone surrogates", ["url"])
     try:
         parts = urlsplit(url)
         port = parts.port  # raises ValueError for a port out of range
@@ -151,7 +154,8 @@ class WebhookEndpoint(Aggregate):
     # --- switching on and off -------------------------------------------------------
     def disable(self, reason: str, now: datetime) -> bool:
         """Stop deliveries; the reason is shown to the endpoint's requester."""
-        reason = (reason or "").strip()[:MAX_REASON_LENGTH] or "disabled"
+        reason = check_text(reason or "", "reason", MAX_REASON_LENGTH,
+                            required=False) or "disabled"
         if not self.enabled:
             return False
         self._disabled(reason=reason, disabled_at=now)

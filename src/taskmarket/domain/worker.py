@@ -9,22 +9,27 @@ from eventsourcing.domain import Aggregate, event
 
 from .errors import ensure
 from .payout_account import PayoutAccountStatus, requirements_list
+from .values import NAME_LENGTH, SKILL_LENGTH, check_text
 
 _ACCOUNT = re.compile(r"^acct_[A-Za-z0-9]+$")
 
 
-def normalize_skills(skills: list[str] | None) -> list[str]:
+MAX_SKILLS = 100
+
+
+def normalize_skills(skills: list[str] | None, field: str = "skills") -> list[str]:
     """Skills are lower-case tags; order and repeats do not matter."""
-    cleaned = {str(skill).strip().lower() for skill in (skills or [])}
-    ensure(all(cleaned), "INVALID_INPUT", "a skill cannot be empty", ["skills"])
-    ensure(all(len(skill) <= 64 for skill in cleaned), "INVALID_INPUT",
-           "a skill is at most 64 characters", ["skills"])
+    ensure(len(skills or ()) <= MAX_SKILLS, "INVALID_INPUT",
+           f"at most {MAX_SKILLS} skills", [field])
+    cleaned = {check_text(skill, field, SKILL_LENGTH).lower() for skill in (skills or [])}
     return sorted(cleaned)
 
 
 def check_account(account_id: str) -> None:
-    ensure(bool(_ACCOUNT.match(account_id or "")), "INVALID_INPUT",
-           "a Stripe connected account id looks like acct_...", ["stripeAccountId"])
+    ok = isinstance(account_id, str) and len(account_id) <= 255 and bool(
+        _ACCOUNT.fullmatch(account_id))
+    ensure(ok, "INVALID_INPUT", "a Stripe connected account id looks like acct_...",
+           ["stripeAccountId"])
 
 
 class Worker(Aggregate):
@@ -34,8 +39,7 @@ class Worker(Aggregate):
 
     @classmethod
     def register(cls, name: str, skills: list[str] | None = None) -> "Worker":
-        ensure(bool((name or "").strip()), "INVALID_INPUT", "name is required", ["name"])
-        return cls(name=name.strip(), skills=normalize_skills(skills))
+        return cls(name=check_text(name, "name", NAME_LENGTH), skills=normalize_skills(skills))
 
     @event("Registered")
     def __init__(self, name: str, skills: list[str]):

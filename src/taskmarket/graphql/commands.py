@@ -13,8 +13,9 @@ from ..application import recorded_positions
 from ..domain import DomainError
 from ..logs import request_id
 from ..metrics import COMMAND_OUTCOMES
+from ..projections.failures import ProjectionStalled
 from .context import Context
-from .errors import UserError, user_error
+from .errors import ServiceError, UserError, user_error
 
 log = logging.getLogger("taskmarket.commands")
 T = TypeVar("T")
@@ -64,9 +65,19 @@ async def execute(context: Context, name: str, command: Callable[[], T]) -> Outc
 
 
 async def wait_for_projections(context: Context, position: int) -> None:
+    """Wait until the read models show the command's writes. A read model that cannot
+    apply events will not get there: say so at once (the command itself was recorded)."""
     reads = context.reads
-    reached = await run_in_threadpool(reads.wait_for, position,
-                                      context.services.read_your_writes_timeout)
+    try:
+        reached = await run_in_threadpool(reads.wait_for, position,
+                                          context.services.read_your_writes_timeout)
+    except ProjectionStalled as stalled:
+        stall = stalled.stall
+        raise ServiceError(
+            f"the command was recorded (log position {position}), but the read model "
+            f"'{stall.projection}' is stalled at position {stall.position} and will not "
+            "show it until an operator repairs it", "PROJECTION_STALLED",
+            projection=stall.projection, position=stall.position) from None
     if reached is False:
         log.warning("projections did not reach %s in time", position)
 

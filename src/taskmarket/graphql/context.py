@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from ..application import Marketplace
 from ..domain import DomainError
+from ..domain.values import unstorable
 from .auth import Viewer
 from .errors import ClientError
 from .watcher import LogWatcher
@@ -105,6 +106,11 @@ class Context:
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a blocking read off the event loop; bad input (a malformed cursor) is the
         client's error, not ours."""
+        for arg in args:  # a query's text arguments reach SQL: PostgreSQL must hold them
+            texts = arg if isinstance(arg, (list, tuple)) else [arg]
+            if any(isinstance(t, str) and unstorable(t) for t in texts):
+                raise ClientError("text arguments must not contain NUL or lone surrogates",
+                                  "INVALID_INPUT")
         try:
             return await run_in_threadpool(fn, *args)
         except DomainError as error:

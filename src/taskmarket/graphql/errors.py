@@ -35,6 +35,15 @@ class ClientError(Exception):
         self.extensions = {"code": code}
 
 
+class ServiceError(ClientError):
+    """A failure of ours the client must see as it is (not masked), with a stable
+    ``code`` and details in the extensions, e.g. PROJECTION_STALLED."""
+
+    def __init__(self, message: str, code: str, **details: object):
+        super().__init__(message, code)
+        self.extensions = {"code": code, **details}
+
+
 def client_error_from(error: DomainError) -> ClientError:
     return ClientError(error.message, error.code)
 

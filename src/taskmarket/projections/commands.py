@@ -29,20 +29,29 @@ def projections_group(data_dir_option: Callable, open_services: Callable) -> cli
     @projections.command("status")
     @data_dir_option
     def status(data_dir: Path) -> None:
-        """Each projection's position and how many events it lags behind the log."""
+        """Each projection's position, how many events it lags behind the log, and any
+        that cannot apply its next event (then the exit status is 1)."""
         from rich.console import Console
         from rich.table import Table
 
+        from .failures import stalls
         from .tracking import head, positions
 
         database, marketplace = open_services(data_dir)
         marketplace.close()
         with database.connect(autocommit=True) as conn:
             reached, newest = positions(conn), head(conn)
-        table = Table("projection", "position", "lag", title=f"event store head: {newest}")
+            stalled = {stall.projection: stall for stall in stalls(conn)}
+        table = Table("projection", "position", "lag", "state",
+                      title=f"event store head: {newest}")
         for name, position in reached.items():
-            table.add_row(name, str(position), str(max(0, newest - position)))
-        Console(width=100).print(table)
+            stall = stalled.get(name)
+            state = (f"STALLED ({stall.failures} failures since "
+                     f"{stall.failed_at:%Y-%m-%d %H:%M:%S}): {stall.error}" if stall else "ok")
+            table.add_row(name, str(position), str(max(0, newest - position)), state)
+        Console(width=160).print(table)
+        if stalled:
+            raise SystemExit(1)
 
     @projections.command("rebuild")
     @click.argument("names", nargs=-1)

@@ -21,10 +21,11 @@ from psycopg_pool import ConnectionPool
 
 from ..database import Database
 from . import (
-    api_keys, audit_chain, batches, claims, event_log, ledger, ledger_history, payout_trace,
-    payouts, reconciliations, requesters, submissions, task_board, tasks, tracking,
+    api_keys, audit_chain, batches, claims, event_log, failures, ledger, ledger_history,
+    payout_trace, payouts, reconciliations, requesters, submissions, task_board, tasks, tracking,
     worker_stats, workers,
 )
+from .registry import PROJECTIONS
 from .rows import (
     ApiKeyRow, ClaimRow, EventRow, LedgerEntryRow, PayoutRow, RequesterRow, SubmissionRow, TaskRow,
     WorkerRow, WorkerStatsRow,
@@ -257,16 +258,28 @@ class ReadModels:
         with self.pool.connection() as conn:
             return event_log.head(conn)
 
+    def stalls(self, names: list[str] | None = None) -> list[failures.Stall]:
+        """Projections whose last attempt to apply events failed."""
+        with self.pool.connection() as conn:
+            return failures.stalls(conn, names)
+
     def wait_for(self, position: int, timeout: float = 5.0,
                  names: list[str] | None = None) -> bool:
         """Block until the projections (all, or ``names``) applied the event store up to
-        notification id ``position``; False when ``timeout`` passed first."""
+        notification id ``position``; False when ``timeout`` passed first. Raises
+        ``ProjectionStalled`` at once when one that has not got there is failing."""
         deadline = time.monotonic() + timeout
         pause = 0.001
+        wanted = list(names or PROJECTIONS)
         while True:
             with self.pool.connection() as conn:
-                reached = tracking.positions(conn, names)
-            if min(reached.values(), default=position) >= position:
+                reached = failures.progress(conn, wanted)
+                behind = [name for name, (at, _) in reached.items() if at < position]
+                if any(reached[name][1] for name in behind):
+                    stalled = failures.stalls(conn, behind)
+                    if stalled:
+                        raise failures.ProjectionStalled(stalled[0], position)
+            if not behind:
                 return True
             if time.monotonic() >= deadline:
                 return False

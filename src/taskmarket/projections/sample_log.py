@@ -25,7 +25,7 @@ def write_sample_log(app: Application, tasks: int, seed: int = 1, chunk: int = 5
     now = datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(days=rng.randint(0, 999))
     requesters = [Requester(name=f"requester {n}") for n in range(4)]
     for n, requester in enumerate(requesters):
-        requester.deposit(Money(10**11, "USD"), f"wire-{seed}-{n}")
+        requester.deposit(Money(2 * 10**9, "USD"), f"wire-{seed}-{n}")  # near the cap
     workers = [Worker.register(f"worker {n}", rng.sample(SKILLS, rng.randint(1, 4)))
                for n in range(20)]
     app.save(*requesters, *workers)

@@ -27,8 +27,10 @@ def lock_position(conn: psycopg.Connection, name: str) -> int:
 
 
 def save_position(conn: psycopg.Connection, name: str, position: int) -> None:
-    conn.execute("UPDATE projection_positions SET position = %s, updated_at = now() "
-                 "WHERE name = %s", (position, name))
+    # Applying a batch (or a reset) ends a failure recorded by failures.record_failure.
+    conn.execute("UPDATE projection_positions SET position = %s, updated_at = now(), "
+                 "error = NULL, failed_at = NULL, failures = 0 WHERE name = %s",
+                 (position, name))
 
 
 def positions(conn: psycopg.Connection, names: list[str] | None = None) -> dict[str, int]:

@@ -25,6 +25,8 @@ import httpx
 import psycopg
 
 from ..database import Database
+from ..domain.values import clean_text
+from ..domain.webhook import MAX_REASON_LENGTH
 from ..metrics import WEBHOOK_ENDPOINTS_DISABLED
 from ..projections.rows import EventRow
 from . import feed, store
@@ -170,7 +172,8 @@ class WebhookEngine:
     def _give_up(self, conn: psycopg.Connection, state: store.EndpointState,
                  reason: str) -> None:
         store.stop_for_good(conn, state)
-        self.marketplace.disable_webhook_endpoint(state.endpoint_id, reason)
+        self.marketplace.disable_webhook_endpoint(
+            state.endpoint_id, clean_text(reason, MAX_REASON_LENGTH))
         WEBHOOK_ENDPOINTS_DISABLED.inc()
         log.warning("webhook endpoint %s disabled: %s", state.endpoint_id, reason)
 

@@ -31,7 +31,7 @@ from .session import Progress, Session
 log = logging.getLogger(__name__)
 # Events per transaction while catching up; the env override lets tests stop mid-way.
 BATCH_SIZE = int(os.environ.get("TASKMARKET_PROJECTION_BATCH", "5000"))
-FAILURE_PAUSE = 5.0
+FAILURE_PAUSE = float(os.environ.get("TASKMARKET_PROJECTION_RETRY_SECONDS", "5"))
 
 
 def _mapper(database: Database) -> Any:
@@ -57,9 +57,11 @@ class ProjectionRunner:
         return [p.name for p in self.projections]
 
     # --- catching up ------------------------------------------------------------------
-    def session(self) -> Session:
-        """Open connections (one per projection) for a series of catch-ups."""
-        return Session(self.database, self.projections, self.mapper, self.batch_size)
+    def session(self, tolerate_failures: bool = False) -> Session:
+        """Open connections (one per projection) for a series of catch-ups. With
+        ``tolerate_failures`` a failing projection rests while the others go on."""
+        return Session(self.database, self.projections, self.mapper, self.batch_size,
+                       tolerate_failures=tolerate_failures, retry_after=FAILURE_PAUSE)
 
     def catch_up(self, until: int | None = None, progress: Progress | None = None) -> int:
         """Apply every event up to ``until`` (default: the head now); returns the count
@@ -86,7 +88,8 @@ class ProjectionRunner:
     def run_forever(self, stop: threading.Event, idle_wait: float = 1.0) -> None:
         """Catch up, then apply new events as the event store announces them, until
         ``stop`` is set. Survives database restarts (reconnects) and a failing handler
-        (logged, retried after a pause; the other projections keep going)."""
+        (recorded where /readyz and `projections status` show it, retried after a pause;
+        the other projections keep going)."""
         while not stop.is_set():
             try:
                 self._follow(stop, idle_wait)
@@ -98,7 +101,8 @@ class ProjectionRunner:
                 stop.wait(FAILURE_PAUSE)
 
     def _follow(self, stop: threading.Event, idle_wait: float) -> None:
-        with self.database.connect(autocommit=True) as listener, self.session() as session:
+        with (self.database.connect(autocommit=True) as listener,
+              self.session(tolerate_failures=True) as session):
             listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_CHANNEL)))
             while not stop.is_set():
                 session.catch_up()

@@ -4,30 +4,51 @@ While the projections apply batch k (each on its own connection, in a thread poo
 log reader fetches and decodes batch k+1; the database's share of the work then runs on
 the other core instead of in turn with ours. Each projection still applies its batches
 in order: batch k+1 is handed out only after every projection finished batch k.
+
+A projection whose batch fails is recorded as failed (``failures.record_failure``). A
+session that follows the log (``tolerate_failures``) then leaves it out for ``retry_after``
+seconds and keeps the others going; a one-off catch-up (a rebuild) raises instead.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 
 from ...database import Database
 from ...events import event_type
+from ...metrics import PROJECTION_FAILURES
 from ..base import Projection
+from ..failures import ProjectionFailed, record_failure
 from ..store import Batch
 from ..tracking import EVENTS_TABLE, head, lock_position, save_position
 
+class UnreadableEvent(Exception):
+    """A stored event the mapper cannot decode (unknown topic, corrupt state)."""
+
+    def __init__(self, notification_id: int, error: BaseException):
+        super().__init__(f"event {notification_id} cannot be decoded: {error!r}")
+        self.notification_id = notification_id
+        self.error = error
+
+
 Progress = Callable[[int, int], None]  # (position reached by all, target) after each batch
+log = logging.getLogger("taskmarket.projections")
 
 
 class Session:
     def __init__(self, database: Database, projections: list[Projection], mapper: Any,
-                 batch_size: int):
-        self.projections = projections
-        self.names = [p.name for p in projections]
+                 batch_size: int, tolerate_failures: bool = False, retry_after: float = 5.0):
+        self.all_projections = projections
+        self.tolerate_failures = tolerate_failures
+        self.retry_after = retry_after
+        self.resting: dict[str, float] = {}  # failed projection -> when to try it again
         self.mapper = mapper
         self.batch_size = batch_size
         self.reader = database.connect(autocommit=True)
@@ -50,6 +71,17 @@ class Session:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # --- which projections take part ---------------------------------------------------
+    @property
+    def projections(self) -> list[Projection]:
+        """The projections to run now: all but those resting after a failure."""
+        now = time.monotonic()
+        return [p for p in self.all_projections if self.resting.get(p.name, 0.0) <= now]
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.projections]
+
     # --- catching up ------------------------------------------------------------------
     def head(self) -> int:
         return head(self.reader)
@@ -66,7 +98,7 @@ class Session:
         target = self.head() if until is None else until
         read = 0
         while True:
-            low = min(self.positions().values())
+            low = min(self.positions().values(), default=target)
             if low >= target:
                 return read
             count = self._pipeline(low, target, progress)
@@ -78,7 +110,12 @@ class Session:
         read = 0
         running: list[Future] = []
         while after < target:
-            events = self.read(after, target)
+            try:
+                events = self.read(after, target)
+            except UnreadableEvent as unreadable:
+                self._finish(running)
+                self._cannot_read(unreadable)
+                events = []
             self._finish(running)
             if progress and running:
                 progress(after, target)
@@ -90,13 +127,34 @@ class Session:
             after = events[-1][0]
         self._finish(running)
         if progress:
-            progress(min(self.positions().values()), target)
+            progress(min(self.positions().values(), default=target), target)
         return read
 
-    @staticmethod
-    def _finish(running: list[Future]) -> None:
+    def _finish(self, running: list[Future]) -> None:
+        failed = None
         for future in running:
-            future.result()  # re-raises a projection's failure here
+            try:
+                future.result()  # re-raises a projection's failure here
+            except ProjectionFailed as error:
+                failed = failed or error
+                self.resting[error.projection] = time.monotonic() + self.retry_after
+                log.error("%s; trying again in %s s", error, self.retry_after)
+        if failed is not None and not self.tolerate_failures:
+            raise failed
+
+    def _cannot_read(self, unreadable: "UnreadableEvent") -> None:
+        """An event no projection can decode stops every one that has not passed it."""
+        reached = self.positions()
+        failed = None
+        for name, position in reached.items():
+            if position < unreadable.notification_id:
+                PROJECTION_FAILURES.labels(name).inc()
+                record_failure(self.reader, name, unreadable.error)
+                self.resting[name] = time.monotonic() + self.retry_after
+                failed = failed or ProjectionFailed(name, position, unreadable.error)
+                log.error("%s; trying again in %s s", failed, self.retry_after)
+        if failed is not None and not self.tolerate_failures:
+            raise failed
 
     def read(self, after: int, until: int) -> list[tuple[int, str, Any]]:
         """(notification id, public type, decoded event) of the next batch of the log."""
@@ -107,14 +165,43 @@ class Session:
         decode = self.mapper.to_domain_event
         decoded = []
         for nid, originator_id, version, topic, state in rows:
-            event = decode(StoredEvent(originator_id, version, topic, state))
+            try:
+                event = decode(StoredEvent(originator_id, version, topic, state))
+            except Exception as error:  # noqa: BLE001 - a stored event we cannot decode
+                if decoded:
+                    break  # apply those before it; the next read starts at this one
+                raise UnreadableEvent(nid, error) from error
             decoded.append((nid, event_type(event), event))
         return decoded
 
     def apply(self, projection: Projection, after: int,
               events: list[tuple[int, str, Any]]) -> None:
-        """Apply a batch read from ``after`` to one projection, exactly once."""
+        """Apply a batch read from ``after`` to one projection, exactly once.
+
+        When the batch fails, its events are applied one at a time, so the projection
+        stops right before the event it cannot apply and the failure names that spot.
+        """
         conn = self.connections[projection.name]
+        try:
+            try:
+                self._apply(conn, projection, after, events)
+            except psycopg.OperationalError:
+                raise
+            except Exception:  # noqa: BLE001 - find the one event that fails
+                if len(events) == 1:
+                    raise
+                for item in events:
+                    self._apply(conn, projection, after, [item])
+        except psycopg.OperationalError:
+            raise  # the database went away: the runner reconnects, nothing to record
+        except Exception as error:  # noqa: BLE001 - any handler bug stalls this projection
+            PROJECTION_FAILURES.labels(projection.name).inc()
+            position = record_failure(conn, projection.name, error)
+            raise ProjectionFailed(projection.name, position, error) from error
+
+    @staticmethod
+    def _apply(conn: psycopg.Connection, projection: Projection, after: int,
+               events: list[tuple[int, str, Any]]) -> None:
         with conn.transaction():
             position = lock_position(conn, projection.name)
             if position < after:
