@@ -31,6 +31,7 @@ FIGURES = [
     ("10", "log_ceiling", "group-commit log ceiling at 1-64 callers vs raw INSERT"),
     ("11", "soak", "soak under mixed load: mutations/s over time, server RSS"),
     ("B", "batch_upload", "batch upload vs raw postTask; aggregation of 10k x 3"),
+    ("F", "finance_books", "balances as of a past position at 1M vs 10k; export vs COPY"),
 ]
 
 

@@ -449,6 +449,27 @@ class Marketplace(BatchCommands, Application[UUID]):
             self.save(payout)
         return written
 
+    # --- reconciliation with Stripe ------------------------------------------------
+    def record_reconciliation(self, run_id: UUID, period_from: datetime, period_to: datetime,
+                              started_at: datetime, payouts_compared: int,
+                              transfers_compared: int, discrepancies: list[dict[str, Any]],
+                              reversals_recorded: int) -> bool:
+        """Record a finished run; False when a run with this id exists (a daily run that
+        another worker recorded first)."""
+        from .domain.reconciliation import ReconciliationRun, check_period
+
+        check_period(period_from, period_to)
+        run = ReconciliationRun(run_id=run_id, period_from=period_from, period_to=period_to,
+                             started_at=started_at, finished_at=self.clock(),
+                             payouts_compared=payouts_compared,
+                             transfers_compared=transfers_compared,
+                             discrepancies=discrepancies, reversals_recorded=reversals_recorded)
+        try:
+            self.save(run)
+        except IntegrityError:
+            return False
+        return True
+
     # --- API keys -------------------------------------------------------------------
     def issue_api_key(self, role: Role | str, name: str,
                       subject_id: UUID | None = None) -> tuple[UUID, str]:

@@ -75,3 +75,23 @@ def start_projections(database: Database, marketplace: Marketplace | None = None
 
     mapper = marketplace.mapper if marketplace is not None else None
     return ProjectionRunner(database, names, mapper=mapper).start_in_thread()
+
+
+def reconciler_factory(marketplace: Marketplace, reads, settings: Settings | None = None):
+    """A function that builds the Stripe reconciler when first called: with STRIPE_API_KEY
+    real Stripe, else the emulator that `taskmarket serve` started (or STRIPE_API_BASE)."""
+    import functools
+
+    from .finance.reconcile import Reconciler
+
+    @functools.cache
+    def build():
+        chosen = settings or Settings.from_env()
+        try:
+            stripe_setup = build_stripe(chosen, start_emulator=False)
+        except RuntimeError as error:
+            from .domain import DomainError
+            raise DomainError("NOT_CONFIGURED", str(error)) from None
+        return Reconciler(marketplace, reads, lambda: stripe_setup.gateway.client)
+
+    return build

@@ -112,7 +112,7 @@ def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: 
     exit_on_sigterm()
     database, marketplace = open_services(data_dir)
     projections = start_projections(database, marketplace) if run_projections else None
-    app = create_app(database, marketplace)
+    app = create_app(database, marketplace, settings=settings)
     public_url = f"http://{host}:{port}"
     background, stripe_setup = start_for_serve(database, marketplace, settings, public_url,
                                                run_worker=workers)
@@ -308,6 +308,10 @@ def revoke_key(data_dir: Path, key_id: str) -> None:
 from .projections.commands import projections_group  # noqa: E402
 
 main.add_command(projections_group(data_dir_option, open_services))
+from .finance.commands import audit_group, finance_group  # noqa: E402
+
+main.add_command(audit_group(data_dir_option, open_services))
+main.add_command(finance_group(data_dir_option, open_services))
 
 from .batch_cli import batch_group  # noqa: E402
 

@@ -15,7 +15,7 @@ from .domain import DomainError
 # How many UUID parts each type's global id holds.
 PARTS = {
     "Requester": 1, "Worker": 1, "Task": 1, "Claim": 2, "Submission": 2, "Payout": 1,
-    "ApiKey": 1, "WebhookEndpoint": 1, "WebhookDelivery": 1, "Batch": 1,
+    "ApiKey": 1, "WebhookEndpoint": 1, "WebhookDelivery": 1, "Batch": 1, "ReconciliationRun": 1,
 }
 
 

@@ -48,3 +48,6 @@ WEBHOOK_ENDPOINTS_DISABLED = Counter(
 )
 SUBSCRIPTIONS_ACTIVE = Gauge(
     "taskmarket_subscriptions_active", "Event subscriptions currently streaming.")
+OPEN_DISCREPANCIES = Gauge(
+    "taskmarket_reconciliation_open_discrepancies",
+    "Discrepancies between our payouts and Stripe that the newest reconciliation run found.")

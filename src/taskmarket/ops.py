@@ -9,7 +9,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .metrics import EVENT_LOG_HEAD, PROJECTION_LAG, PROJECTION_POSITION, PROJECTION_STALLED
+from .metrics import (
+    EVENT_LOG_HEAD, OPEN_DISCREPANCIES, PROJECTION_LAG, PROJECTION_POSITION, PROJECTION_STALLED,
+)
 
 
 def projection_status(reads: Any) -> dict[str, Any]:
@@ -50,6 +52,7 @@ def metrics_endpoint(reads: Any):
     async def metrics(request: Request) -> Response:
         try:
             await run_in_threadpool(projection_status, reads)
+            OPEN_DISCREPANCIES.set(await run_in_threadpool(reads.open_discrepancies))
         except Exception:  # metrics still answer; readyz reports the outage
             pass
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

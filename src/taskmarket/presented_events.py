@@ -17,7 +17,7 @@ from .global_ids import to_global_id
 REFERENCES = {
     "requesterId": "Requester", "workerId": "Worker", "taskId": "Task", "payoutId": "Payout",
     "endpointId": "WebhookEndpoint", "deliveryId": "WebhookDelivery", "ownerKeyId": "ApiKey",
-    "batchId": "Batch",
+    "batchId": "Batch", "runId": "ReconciliationRun",
 }
 # Claims and submissions live inside a task: their global ids carry the task's id too.
 TASK_PARTS = {"claimId": "Claim", "submissionId": "Submission"}

@@ -15,6 +15,8 @@ from starlette.routing import Route, WebSocketRoute
 from .application import Marketplace
 from .console import console_routes
 from .database import Database
+from .finance.http import export_endpoint
+from .graphql.auth import secret_from_header
 from .graphql.context import Services
 from .graphql.limits import BodySizeLimit, allowed_origins
 from .graphql.revocation import KeyRevocations
@@ -26,7 +28,8 @@ from .pages import page_routes
 from .stripe_webhook import stripe_webhook
 
 
-def create_app(database: Database, marketplace: Marketplace, reads=None) -> Starlette:
+def create_app(database: Database, marketplace: Marketplace, reads=None,
+               settings=None) -> Starlette:
     async def healthz(request: Request) -> JSONResponse:
         ok = await run_in_threadpool(database.ping)
         return JSONResponse({"status": "ok" if ok else "database unreachable"},
@@ -35,8 +38,16 @@ def create_app(database: Database, marketplace: Marketplace, reads=None) -> Star
     if reads is None:
         from .bootstrap import build_read_models
         reads = build_read_models(database)
-    graphql = GraphQLView(schema, Services(marketplace, reads,
-                                           revocations=KeyRevocations(database, marketplace)))
+    from .bootstrap import reconciler_factory
+
+    graphql = GraphQLView(schema, Services(
+        marketplace, reads, revocations=KeyRevocations(database, marketplace),
+        reconciler_factory=reconciler_factory(marketplace, reads, settings)))
+
+    def api_key_of(request: Request):
+        secret = secret_from_header(request.headers.get("authorization"))
+        return marketplace.authenticate(secret) if secret else None
+
     origins = allowed_origins()
     middleware = [
         Middleware(RequestIdMiddleware),
@@ -53,6 +64,7 @@ def create_app(database: Database, marketplace: Marketplace, reads=None) -> Star
         Route("/metrics", metrics_endpoint(reads)),
         Route("/healthz", healthz),
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
+        Route("/exports/{kind}.csv", export_endpoint(api_key_of), methods=["GET"]),
         *page_routes(),
         *console_routes(),
     ])

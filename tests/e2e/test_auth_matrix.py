@@ -126,6 +126,21 @@ OPS = [
        payload("me")),
     Op("ledger", "{ ledger { edges { node { account amount } } } }", lambda i: {},
        {"ADMIN", "FINANCE"}),
+    Op("accountBalances", "{ accountBalances { position } }", lambda i: {},
+       {"ADMIN", "FINANCE"}, payload("accountBalances")),
+    Op("auditHead", "{ auditHead { hash } }", lambda i: {}, {"ADMIN", "FINANCE"},
+       payload("auditHead")),
+    Op("reconciliationRuns", "{ reconciliationRuns { edges { cursor } } }", lambda i: {},
+       {"ADMIN", "FINANCE"}),
+    Op("reconcile", 'mutation { reconcile(input: {from: "2026-11-01T00:00:00Z", '
+       'to: "2026-11-02T00:00:00Z"}) { userErrors { code } } }', lambda i: {},
+       {"ADMIN", "FINANCE"}, payload("reconcile")),
+    Op("W1's payout history", "query($id: ID!) { node(id: $id) { ... on Payout { history "
+       "{ type } } } }", lambda i: {"id": i["P1"]}, {"ADMIN", "FINANCE", "REQ_A", "WORKER_1"},
+       payload("node")),
+    Op("W1's payout trace", "query($id: ID!) { node(id: $id) { ... on Payout { trace "
+       "{ autoApproved } } } }", lambda i: {"id": i["P1"]}, {"ADMIN", "FINANCE"},
+       payload("node")),
 ]
 
 

@@ -15,7 +15,8 @@ CONTRACT = REPO.parent / "shared" / "contract" / "schema.graphql"
 # Sections of the contract beside schema.graphql that the served schema builds. Each issue
 # that builds a section adds its file here when it lands (scalars.graphql goes with any
 # section that uses its scalars).
-SECTIONS: list[str] = ["payout-accounts.graphql", "people.graphql", "batches.graphql"]
+SECTIONS: list[str] = ["payout-accounts.graphql", "people.graphql", "batches.graphql",
+                       "finance.graphql", "scalars.graphql"]
 
 
 def contract_sdl() -> str:

@@ -13,12 +13,14 @@ from eventsourcing.domain import Aggregate
 
 from .apikey import ApiKey
 from .payout import Payout
+from .reconciliation import ReconciliationRun
 from .requester import Requester
 from .task import Task
 from .webhook import WebhookEndpoint
 from .worker import Worker
 
-AGGREGATES: tuple[type, ...] = (Requester, Worker, Task, Payout, ApiKey, WebhookEndpoint)
+AGGREGATES: tuple[type, ...] = (Requester, Worker, Task, Payout, ApiKey, WebhookEndpoint,
+                                ReconciliationRun)
 DELIVERABLE_AGGREGATES: tuple[type, ...] = (Task, Requester, Payout)
 
 

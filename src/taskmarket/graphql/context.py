@@ -69,10 +69,18 @@ class Services:
         os.environ.get("TASKMARKET_READ_YOUR_WRITES_SECONDS", "5")))
     # Ends the WebSocket sessions of revoked keys (built by create_app; None: not followed).
     revocations: Any = None
+    # Builds the Stripe reconciler on first use (serve starts its Stripe emulator after the
+    # app is built); None where no Stripe is configured.
+    reconciler_factory: Callable[[], Any] | None = None
     watcher: LogWatcher = field(init=False)
 
     def __post_init__(self) -> None:
         self.watcher = LogWatcher(self.reads)
+
+    def reconciler(self) -> Any:
+        if self.reconciler_factory is None:
+            raise DomainError("NOT_CONFIGURED", "this server has no Stripe to reconcile with")
+        return self.reconciler_factory()
 
 
 @dataclass

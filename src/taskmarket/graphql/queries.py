@@ -77,6 +77,9 @@ async def load_node(context: Context, type_name: str, ids: tuple[UUID, ...]) -> 
     if type_name == "Payout":
         row = await loaders.payouts.load(ids[0])
         return Payout.from_row(row) if row and visibility.sees_payout(viewer, row) else None
+    if type_name == "ReconciliationRun":
+        from .reconciliation import load_run
+        return await load_run(context, ids[0])
     return None
 
 

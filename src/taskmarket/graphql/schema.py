@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from .batches import Batch, BatchMutations, BatchQueries
+from .books import BooksQueries
 from .directory import ApiKeyInfo, DirectoryQueries
 from .finance import FinanceQueries
 from .funds import FundsMutations
@@ -14,7 +16,11 @@ from .payout_accounts import PayoutAccountMutations
 from .payouts import PayoutMutations
 from .people import PeopleMutations
 from .queries import Queries
+from .reconciliation import (
+    ReconciliationMutations, ReconciliationQueries, ReconciliationRun,
+)
 from .reviews import ReviewMutations
+from .scalars import SCALAR_MAP
 from .subscriptions import Subscriptions
 from .tasks import TaskMutations
 from .types import Claim, Payout, Requester, Submission, Task, Worker
@@ -22,10 +28,11 @@ from .webhooks import WebhookDelivery, WebhookEndpoint, WebhookMutations, Webhoo
 from .work import WorkMutations
 
 Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries, DirectoryQueries,
-                                 BatchQueries))
+                              BatchQueries, BooksQueries, ReconciliationQueries))
 Mutation = merge_types("Mutation", (
     PeopleMutations, FundsMutations, TaskMutations, WorkMutations, ReviewMutations,
     PayoutMutations, WebhookMutations, PayoutAccountMutations, BatchMutations,
+    ReconciliationMutations,
 ))
 
 
@@ -33,8 +40,8 @@ def build_schema(caches: bool = True) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query, mutation=Mutation, subscription=Subscriptions,
         types=[Requester, Worker, Task, Claim, Submission, Payout, WebhookEndpoint,
-               WebhookDelivery, ApiKeyInfo, Batch],
-        extensions=extensions(caches),
+               WebhookDelivery, ApiKeyInfo, Batch, ReconciliationRun],
+        extensions=extensions(caches), config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
 
 

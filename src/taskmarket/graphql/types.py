@@ -354,3 +354,10 @@ class Payout(Node):
             return None
         row = await ctx(info).loaders.submissions.load(self.row.submission_id)
         return Submission.from_row(row) if row else None
+
+    @strawberry.field(description="FINANCE and ADMIN: why it was paid and from which money.")
+    async def trace(self, info: strawberry.Info
+                    ) -> Annotated["PayoutTrace", strawberry.lazy(".trace")]:
+        from .trace import trace_of
+
+        return await trace_of(info, self.row)

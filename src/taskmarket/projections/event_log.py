@@ -15,7 +15,7 @@ from uuid import UUID
 import psycopg
 
 from ..events import aggregate_kind, event_fields, event_type
-from . import cursors
+from . import audit_chain, cursors
 from .base import Handlers, Projection
 from .rows import EventRow
 from .sqlq import fetch
@@ -54,14 +54,29 @@ def _next_position(batch: Batch) -> int:
     return state["event_log_head"]
 
 
+def _chain(batch: Batch, position: int, kind: str, event: Any, data: dict) -> None:
+    """Append the event's link of the hash chain (see audit_chain)."""
+    state = batch.extra
+    if "chain_head" not in state:
+        state["chain_head"] = audit_chain.previous_link(batch.conn, position - 1)
+    record = audit_chain.canonical_json(position, event.originator_id,
+                                        event.originator_version, kind, event.timestamp, data)
+    state["chain_head"] = audit_chain.chained_hash(state["chain_head"], record)
+    batch["event_hashes"].append(dict(position=position, notification_id=batch.position,
+                                      hash=state["chain_head"]))
+
+
 @handlers.on("*")
 def record(batch: Batch, event: Any) -> None:
     kind = event_type(event)
+    position = _next_position(batch)
+    data = event_fields(event)
     batch["event_log"].append(dict(
-        position=_next_position(batch), notification_id=batch.position, type=kind,
+        position=position, notification_id=batch.position, type=kind,
         aggregate_id=event.originator_id, aggregate_kind=aggregate_kind(event),
         aggregate_version=event.originator_version, occurred_at=event.timestamp,
-        requester_id=_owner(batch, event, kind), data=event_fields(event)))
+        requester_id=_owner(batch, event, kind), data=data))
+    _chain(batch, position, kind, event, data)
 
 
 def _preload(batch: Batch, events: list[tuple[str, Any]]) -> None:
@@ -70,7 +85,8 @@ def _preload(batch: Batch, events: list[tuple[str, Any]]) -> None:
         if kind not in _CREATED_BY_REQUESTER and aggregate_kind(e) in _OWNED_BY_REQUESTER)
 
 
-PROJECTION = Projection("event_log", [EVENT_LOG, OWNERS], [handlers], preload=_preload)
+PROJECTION = Projection("event_log", [EVENT_LOG, OWNERS, audit_chain.HASHES], [handlers],
+                        preload=_preload)
 
 # --- queries ----------------------------------------------------------------------------
 FIELDS = [name for name in EventRow.__dataclass_fields__ if name != "cursor"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from . import cursors
+from . import cursors, ledger_history
 from .base import Handlers, Projection
 from .rows import LedgerEntryRow
 from .sqlq import fetch
@@ -105,6 +105,7 @@ def transfer_reversed(batch: Batch, event: Any) -> None:
 
 
 def _preload(batch: Batch, events: list[tuple[str, Any]]) -> None:
+    ledger_history.checkpoint(batch)
     batch["ledger_requesters"].preload(
         e.originator_id for kind, e in events
         if kind in ("RequesterEscrowReserved", "RequesterEscrowReleased"))
@@ -113,7 +114,8 @@ def _preload(batch: Batch, events: list[tuple[str, Any]]) -> None:
         if kind in ("PayoutPaid", "PayoutTransferReversed"))
 
 
-PROJECTION = Projection("ledger", [ENTRIES, BALANCES, REQUESTER_CURRENCIES, PAYOUTS],
+PROJECTION = Projection("ledger", [ENTRIES, BALANCES, REQUESTER_CURRENCIES, PAYOUTS,
+                                   ledger_history.CHECKPOINTS],
                         [handlers], preload=_preload)
 
 # --- queries ----------------------------------------------------------------------------
@@ -130,9 +132,10 @@ def _is_account(name: str) -> bool:
 
 
 def entries(conn: psycopg.Connection, account_prefix: str, first: int,
-            after: str | None) -> list[LedgerEntryRow]:
+            after: str | None, until: int | None = None) -> list[LedgerEntryRow]:
     """Entries in log order of one account (``requester:<id>:escrow``), of one owner's
-    accounts (``requester:<id>``, ``stripe``), or of all ('')."""
+    accounts (``requester:<id>``, ``stripe``), or of all (''); up to notification id
+    ``until`` when given."""
     prefix = (account_prefix or "").rstrip(":")
     place = cursors.decode(after, int, int) or (0, -1)
     if not prefix:
@@ -141,8 +144,14 @@ def entries(conn: psycopg.Connection, account_prefix: str, first: int,
         where, params = "account = %s", [prefix]
     else:
         where, params = "owner = %s", [prefix]
-    return fetch(conn, f"SELECT {_COLUMNS} FROM ledger_entries WHERE {where} "
-                       "AND (position, seq) > (%s, %s) ORDER BY position, seq LIMIT %s",
+    if until is not None:
+        where, params = f"{where} AND position <= %s", [*params, until]
+    page = (f"SELECT {_COLUMNS} FROM ledger_entries WHERE {where} "
+            "AND (position, seq) > (%s, %s) ORDER BY position, seq LIMIT %s")
+    # Each entry's gap-free log position, looked up by the page's (at most 101) entries.
+    return fetch(conn, f"SELECT page.*, (SELECT e.position FROM event_log e WHERE "
+                       f"e.notification_id = page.position) AS log_position FROM ({page}) "
+                       "AS page ORDER BY page.position, page.seq",
                  [*params, *place, first], _make)
 
 

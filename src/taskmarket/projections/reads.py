@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
 from ..database import Database
 from . import (
-    api_keys, batches, claims, event_log, failures, ledger, payouts, requesters, submissions, task_board,
-    tasks, tracking,
+    api_keys, audit_chain, batches, claims, event_log, failures, ledger, ledger_history,
+    payout_trace, payouts, reconciliations, requesters, submissions, task_board, tasks, tracking,
     worker_stats, workers,
 )
 from .registry import PROJECTIONS
@@ -190,10 +191,13 @@ class ReadModels:
         with self.pool.connection() as conn:
             return event_log.of_aggregate(conn, task_id)
 
-    def ledger(self, account_prefix: str, first: int,
-               after: str | None = None) -> list[LedgerEntryRow]:
+    def ledger(self, account_prefix: str, first: int, after: str | None = None,
+               as_of: int | None = None) -> list[LedgerEntryRow]:
+        """Ledger entries in log order; up to log position ``as_of`` when given."""
         with self.pool.connection() as conn:
-            return ledger.entries(conn, account_prefix, first, after)
+            until = None if as_of is None else ledger_history.moment(conn, as_of, None)
+            return ledger.entries(conn, account_prefix, first, after,
+                                  None if until is None else until.notification_id)
 
     def ledger_balance(self, account: str, currency: str | None = None) -> int:
         with self.pool.connection() as conn:
@@ -203,6 +207,40 @@ class ReadModels:
         """Sum of the ledger per currency (always zero)."""
         with self.pool.connection() as conn:
             return ledger.totals(conn)
+
+    # --- finance --------------------------------------------------------------------
+    def audit_head(self) -> tuple[int, str]:
+        """The log's hash chain: latest position and its hash."""
+        with self.pool.connection() as conn:
+            return audit_chain.head(conn)
+
+    def reconciliation_runs(self, first: int, after: str | None = None
+                            ) -> list[reconciliations.ReconciliationRunRow]:
+        """Reconciliation runs, newest first."""
+        with self.pool.connection() as conn:
+            return reconciliations.newest(conn, first, after)
+
+    def reconciliation_run(self, run_id: UUID) -> reconciliations.ReconciliationRunRow | None:
+        with self.pool.connection() as conn:
+            return reconciliations.by_ids(conn, [run_id]).get(run_id)
+
+    def open_discrepancies(self) -> int:
+        """Discrepancies found by the newest reconciliation run."""
+        with self.pool.connection() as conn:
+            return reconciliations.open_discrepancies(conn)
+
+    def payout_funding(self, payout: PayoutRow) -> list[EventRow]:
+        """The events that funded a payout: escrow reservation or bonus, then deposits."""
+        with self.pool.connection() as conn:
+            return payout_trace.funding(conn, payout)
+
+    def account_balances(self, as_of: int | None = None, at: datetime | None = None
+                         ) -> tuple[ledger_history.Moment, list[tuple[str, str, int]]]:
+        """Every ledger account's balance at a log position, a time, or now."""
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            moment = ledger_history.moment(conn, as_of, at)
+            return moment, ledger_history.balances_at(conn, moment.notification_id)
 
     # --- freshness ------------------------------------------------------------------
     def positions(self) -> dict[str, int]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from . import api_keys, batches, event_log, ledger, payouts, requesters, tasks, workers
+from . import (
+    api_keys, batches, event_log, ledger, payouts, reconciliations, requesters, tasks, workers,
+)
 from .base import Projection
 
 PROJECTIONS: dict[str, Projection] = {p.name: p for p in (
     event_log.PROJECTION, requesters.PROJECTION, workers.PROJECTION, tasks.PROJECTION,
     payouts.PROJECTION, ledger.PROJECTION, api_keys.PROJECTION,
-    batches.PROJECTION,
+    batches.PROJECTION, reconciliations.PROJECTION,
 )}
 
 

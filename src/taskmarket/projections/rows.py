@@ -142,6 +142,9 @@ class EventRow:
 
 @dataclass(frozen=True)
 class LedgerEntryRow:
+    """``position`` is the event store's notification id of the booking event (the unit
+    of projection positions); ``log_position`` its gap-free Event.position."""
+
     position: int
     seq: int
     account: str
@@ -150,6 +153,7 @@ class LedgerEntryRow:
     event_type: str
     occurred_at: datetime
     cursor: str = ""
+    log_position: int | None = None
 
 
 @dataclass(frozen=True)

@@ -314,8 +314,22 @@ def list_transfers(call: Call) -> dict[str, Any]:
     limit = _int(p, "limit", minimum=1, maximum=100) or 10
     page, has_more = call.state.store.list_transfers(
         limit=limit, starting_after=_str(p, "starting_after"), ending_before=_str(p, "ending_before"),
-        destination=_str(p, "destination"), transfer_group=_str(p, "transfer_group"))
+        destination=_str(p, "destination"), transfer_group=_str(p, "transfer_group"),
+        created=_created(p))
     return {"object": "list", "data": page, "has_more": has_more, "url": "/v1/transfers"}
+
+
+def _created(params: dict[str, Any]) -> dict[str, int]:
+    """``created`` as Stripe takes it: an exact time or ``created[gte|gt|lte|lt]``."""
+    raw = params.get("created")
+    if raw is None or raw == "":
+        return {}
+    if isinstance(raw, str):
+        exact = _int(params, "created")
+        return {"gte": exact, "lte": exact}
+    if not isinstance(raw, dict) or set(raw) - {"gt", "gte", "lt", "lte"}:
+        raise invalid_param("created", "Invalid created: use created[gt|gte|lt|lte].")
+    return {op: _int(raw, op) for op in raw}
 
 
 def create_reversal(call: Call) -> dict[str, Any]:
@@ -330,9 +344,20 @@ def create_reversal(call: Call) -> dict[str, Any]:
 
 def list_reversals(call: Call) -> dict[str, Any]:
     transfer_id = _path(call, "transfer_id")
-    data = call.state.store.list_reversals(transfer_id)
-    return {"object": "list", "data": data, "has_more": False,
+    limit = _int(call.params, "limit", minimum=1, maximum=100) or 10
+    data, has_more = call.state.store.list_reversals_page(
+        transfer_id, limit=limit, starting_after=_str(call.params, "starting_after"))
+    return {"object": "list", "data": data, "has_more": has_more,
             "url": f"/v1/transfers/{transfer_id}/reversals"}
+
+
+def list_events(call: Call) -> dict[str, Any]:
+    p = call.params
+    limit = _int(p, "limit", minimum=1, maximum=100) or 10
+    page, has_more = call.state.store.list_events(
+        limit=limit, starting_after=_str(p, "starting_after"), type=_str(p, "type"),
+        created=_created(p))
+    return {"object": "list", "data": page, "has_more": has_more, "url": "/v1/events"}
 
 
 async def unknown_route(request: Request) -> Response:
@@ -362,6 +387,7 @@ def create_app(config: EmulatorConfig | None = None, *, state: EmulatorState | N
         Route("/v1/transfers/{transfer_id}", _route(update_transfer), methods=["POST"]),
         Route("/v1/transfers/{transfer_id}/reversals", _route(create_reversal), methods=["POST"]),
         Route("/v1/transfers/{transfer_id}/reversals", _route(list_reversals), methods=["GET"]),
+        Route("/v1/events", _route(list_events), methods=["GET"]),
         *control_routes(),
         Route("/{path:path}", unknown_route, methods=_ALL_METHODS),
     ]

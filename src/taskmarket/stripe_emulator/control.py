@@ -126,12 +126,65 @@ async def balance(request: Request) -> JSONResponse:
     return JSONResponse({"available": state.store.balance})
 
 
+async def transfer_behind_the_back(request: Request) -> JSONResponse:
+    """Make a transfer at "Stripe" that the platform did not ask for (no webhook is sent):
+    what reconciliation exists to find. Body: amount, currency, destination, metadata,
+    created (unix seconds, optional)."""
+    try:
+        data = await _body(request)
+        transfer = _state(request).store.create_transfer(
+            amount=int(data["amount"]), currency=str(data.get("currency", "usd")).lower(),
+            destination=str(data["destination"]), metadata=dict(data.get("metadata") or {}),
+            transfer_group=data.get("transfer_group"), created=data.get("created"))
+    except (ValueError, TypeError, KeyError) as exc:
+        return _bad(f"bad transfer: {exc}")
+    except ApiError as err:
+        return JSONResponse(err.body(), status_code=err.status)
+    return JSONResponse(transfer)
+
+
+async def silent_reversal(request: Request) -> JSONResponse:
+    """Reverse (part of) a transfer and lose its ``transfer.reversed`` webhook: the event
+    is recorded (``GET /v1/events`` lists it), never delivered."""
+    state = _state(request)
+    try:
+        data = await _body(request)
+        reversal, transfer = state.store.create_reversal(
+            request.path_params["transfer_id"], amount=data.get("amount"))
+        state.store.record_event("transfer.reversed", transfer,
+                                 api_version=state.config.api_version, request_id=None,
+                                 idempotency_key=None)
+    except ValueError as exc:
+        return _bad(str(exc))
+    except ApiError as err:
+        return JSONResponse(err.body(), status_code=err.status)
+    return JSONResponse(reversal)
+
+
+async def adjust_transfer(request: Request) -> JSONResponse:
+    """Change a transfer's amount, currency or destination in place (for tests of
+    reconciliation: Stripe's record disagreeing with ours)."""
+    try:
+        data = await _body(request)
+        transfer = _state(request).store.adjust_transfer(
+            request.path_params["transfer_id"],
+            **{k: v for k, v in data.items() if k in ("amount", "currency", "destination")})
+    except ValueError as exc:
+        return _bad(str(exc))
+    except ApiError as err:
+        return JSONResponse(err.body(), status_code=err.status)
+    return JSONResponse(transfer)
+
+
 def control_routes() -> list[Route]:
     return [
         Route("/_emulator/health", health, methods=["GET"]),
         Route("/_emulator/faults", faults, methods=["GET", "POST"]),
         Route("/_emulator/reset", reset, methods=["POST"]),
         Route("/_emulator/transfers", transfers, methods=["GET"]),
+        Route("/_emulator/transfers", transfer_behind_the_back, methods=["POST"]),
+        Route("/_emulator/transfers/{transfer_id}/reversals", silent_reversal, methods=["POST"]),
+        Route("/_emulator/transfers/{transfer_id}/adjust", adjust_transfer, methods=["POST"]),
         Route("/_emulator/accounts", accounts, methods=["GET"]),
         Route("/_emulator/accounts/{account_id}/invalidate", invalidate_account, methods=["POST"]),
         Route("/_emulator/accounts/{account_id}/onboard", onboard_account, methods=["POST"]),

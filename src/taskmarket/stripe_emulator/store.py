@@ -26,6 +26,14 @@ def new_id(prefix: str, length: int = 24) -> str:
     return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
 
 
+_COMPARE = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b,
+            "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b}
+
+
+def _in_range(value: int, bounds: dict[str, int]) -> bool:
+    return all(_COMPARE[op](value, bound) for op, bound in bounds.items())
+
+
 @dataclass(frozen=True)
 class IdempotentResponse:
     """A stored response, replayed byte-for-byte for a repeated Idempotency-Key."""
@@ -266,7 +274,8 @@ class Store:
     def create_transfer(self, *, amount: int, currency: str, destination: str,
                         transfer_group: str | None = None, description: str | None = None,
                         metadata: dict[str, str] | None = None,
-                        source_transaction: str | None = None) -> dict[str, Any]:
+                        source_transaction: str | None = None,
+                        created: int | None = None) -> dict[str, Any]:
         with self._lock:
             if destination not in self.accounts:
                 raise no_such("destination", destination, param="destination", status=400)
@@ -291,7 +300,7 @@ class Store:
                 "amount": amount,
                 "amount_reversed": 0,
                 "balance_transaction": new_id("txn_"),
-                "created": int(time.time()),
+                "created": int(time.time()) if created is None else created,
                 "currency": currency,
                 "description": description,
                 "destination": destination,
@@ -337,14 +346,17 @@ class Store:
 
     def list_transfers(self, *, limit: int = 10, starting_after: str | None = None,
                        ending_before: str | None = None, destination: str | None = None,
-                       transfer_group: str | None = None) -> tuple[list[dict[str, Any]], bool]:
-        """Newest first, like Stripe. Returns ``(page, has_more)``."""
+                       transfer_group: str | None = None,
+                       created: dict[str, int] | None = None) -> tuple[list[dict[str, Any]], bool]:
+        """Newest first, like Stripe. Returns ``(page, has_more)``. ``created`` filters on
+        the creation time with any of ``gt``, ``gte``, ``lt``, ``lte`` (unix seconds)."""
         with self._lock:
-            ordered = list(reversed(self.transfers.values()))
+            ordered = sorted(reversed(self.transfers.values()), key=lambda t: -t["created"])
 
             def keep(t: dict[str, Any]) -> bool:
                 return ((destination is None or t["destination"] == destination)
-                        and (transfer_group is None or t["transfer_group"] == transfer_group))
+                        and (transfer_group is None or t["transfer_group"] == transfer_group)
+                        and _in_range(t["created"], created or {}))
 
             if ending_before is not None:
                 if ending_before not in self.transfers:
@@ -361,6 +373,31 @@ class Store:
                 candidates = [t for t in ordered if keep(t)]
                 page, has_more = candidates[:limit], len(candidates) > limit
             return copy.deepcopy(page), has_more
+
+    def list_reversals_page(self, transfer_id: str, *, limit: int = 10,
+                            starting_after: str | None = None) -> tuple[list[dict[str, Any]], bool]:
+        """A page of a transfer's reversals, newest first: ``(page, has_more)``."""
+        with self._lock:
+            if transfer_id not in self.transfers:
+                raise no_such("transfer", transfer_id)
+            ordered = list(self.transfers[transfer_id]["reversals"]["data"])
+            if starting_after is not None:
+                ids = [r["id"] for r in ordered]
+                if starting_after not in ids:
+                    raise no_such("transfer_reversal", starting_after, param="starting_after",
+                                  status=400)
+                ordered = ordered[ids.index(starting_after) + 1:]
+            return copy.deepcopy(ordered[:limit]), len(ordered) > limit
+
+    def adjust_transfer(self, transfer_id: str, **changes: Any) -> dict[str, Any]:
+        """Overwrite amount/currency/destination of a transfer (test control only)."""
+        with self._lock:
+            if transfer_id not in self.transfers:
+                raise no_such("transfer", transfer_id)
+            with self._atomically():
+                self.transfers[transfer_id].update(changes)
+                self._put("transfer", transfer_id, self.transfers[transfer_id])
+            return copy.deepcopy(self.transfers[transfer_id])
 
     def all_transfers(self) -> list[dict[str, Any]]:
         """Every transfer, oldest first (a snapshot copy)."""
@@ -435,6 +472,21 @@ class Store:
             self.events.append(event)
             self._put("event", event["id"], event)
             return copy.deepcopy(event)
+
+    def list_events(self, *, limit: int = 10, starting_after: str | None = None,
+                    type: str | None = None, created: dict[str, int] | None = None
+                    ) -> tuple[list[dict[str, Any]], bool]:
+        """Newest first, like Stripe: ``(page, has_more)``, by type and creation time."""
+        with self._lock:
+            ordered = [e for e in reversed(self.events)
+                       if (type is None or e["type"] == type)
+                       and _in_range(e["created"], created or {})]
+            if starting_after is not None:
+                ids = [e["id"] for e in ordered]
+                if starting_after not in ids:
+                    raise no_such("event", starting_after, param="starting_after", status=400)
+                ordered = ordered[ids.index(starting_after) + 1:]
+            return copy.deepcopy(ordered[:limit]), len(ordered) > limit
 
     def all_events(self) -> list[dict[str, Any]]:
         with self._lock:

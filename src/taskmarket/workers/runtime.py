@@ -114,6 +114,7 @@ def start_background(database: Database, marketplace: Marketplace, broker: drama
                              name="taskmarket-dispatcher", daemon=True),
             threading.Thread(target=sweeper.run, args=(background.stop_event, sweep_interval),
                              name="taskmarket-sweeper", daemon=True),
+            daily_reconciliation_thread(database, marketplace, gateway, background.stop_event),
         ]
         for thread in background.threads:
             thread.start()
@@ -123,6 +124,25 @@ def start_background(database: Database, marketplace: Marketplace, broker: drama
                                             worker_timeout=100)
         background.worker.start()
     return background
+
+
+def daily_reconciliation_thread(database: Database, marketplace: Marketplace,
+                                gateway: StripeGateway,
+                                stop: threading.Event) -> threading.Thread:
+    """Reconciles yesterday with Stripe once a day (its read models opened on first use)."""
+    import functools
+
+    from ..bootstrap import build_read_models
+    from ..finance.reconcile import Reconciler
+    from ..finance.schedule import DailyReconciliation
+
+    @functools.cache
+    def reconciler() -> Reconciler:
+        return Reconciler(marketplace, build_read_models(database), lambda: gateway.client)
+
+    daily = DailyReconciliation(reconciler, marketplace.clock)
+    return threading.Thread(target=daily.run, args=(stop,), name="taskmarket-reconciliation",
+                            daemon=True)
 
 
 def start_for_serve(database: Database, marketplace: Marketplace, settings, public_url: str,

@@ -1,0 +1,1 @@
+"""Finance: tamper evidence of the log, reconciliation with Stripe, exports."""

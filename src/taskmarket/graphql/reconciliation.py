@@ -1,0 +1,119 @@
+"""Reconciliation with Stripe (FINANCE and ADMIN): run one, list the runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+from uuid import UUID
+
+import strawberry
+from strawberry.scalars import JSON
+
+from ..domain import Role
+from ..domain.reconciliation import DiscrepancyKind as DiscrepancyKindValue
+from ..global_ids import to_global_id
+from .auth import require
+from .books import need_finance
+from .commands import execute
+from .context import ctx
+from .errors import UserError
+from .pagination import Connection, connection, page_size
+from .types import Node, Payout
+
+DiscrepancyKind = strawberry.enum(DiscrepancyKindValue)
+
+
+@strawberry.type
+class Discrepancy:
+    kind: DiscrepancyKind
+    stripe_transfer_id: Optional[str]
+    detail: str
+    ours: Optional[JSON] = strawberry.field(description="Our side: the payout as our books "
+                                            "have it (null when the transfer names none).")
+    stripe: Optional[JSON] = strawberry.field(description="Stripe's side: the transfer as "
+                                              "Stripe has it (null when it has none).")
+    payout_id: strawberry.Private[Optional[str]]
+
+    @strawberry.field
+    async def payout(self, info: strawberry.Info) -> Optional[Payout]:
+        if self.payout_id is None:
+            return None
+        row = await ctx(info).loaders.payouts.load(UUID(self.payout_id))
+        return Payout.from_row(row) if row else None
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> "Discrepancy":
+        return cls(kind=DiscrepancyKind(data["kind"]), payout_id=data.get("payoutId"),
+                   stripe_transfer_id=data.get("stripeTransferId"), detail=data["detail"],
+                   ours=data.get("ours"), stripe=data.get("stripe"))
+
+
+@strawberry.type
+class ReconciliationRun(Node):
+    started_at: datetime
+    finished_at: Optional[datetime]
+    period_from: datetime = strawberry.field(name="from", description="The period of "
+                                             "transfers compared.")
+    to: datetime
+    payouts_compared: int
+    transfers_compared: int
+    discrepancies: list[Discrepancy]
+
+    @classmethod
+    def from_row(cls, row: Any) -> "ReconciliationRun":
+        return cls(id=strawberry.ID(to_global_id("ReconciliationRun", row.id)),
+                   started_at=row.started_at, finished_at=row.finished_at,
+                   period_from=row.period_from, to=row.period_to,
+                   payouts_compared=row.payouts_compared,
+                   transfers_compared=row.transfers_compared,
+                   discrepancies=[Discrepancy.from_data(d) for d in row.discrepancies])
+
+
+async def load_run(context: Any, run_id: UUID) -> Optional[ReconciliationRun]:
+    """The run for node(id:) and payloads; None for keys that do not read the books."""
+    if not context.need_viewer().sees_everything:
+        return None
+    row = await context.call(context.reads.reconciliation_run, run_id)
+    return ReconciliationRun.from_row(row) if row else None
+
+
+@strawberry.input
+class ReconcileInput:
+    period_from: datetime = strawberry.field(name="from")
+    to: datetime
+
+
+@strawberry.type
+class ReconcilePayload:
+    run: Optional[ReconciliationRun] = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ReconciliationQueries:
+    @strawberry.field(description="FINANCE and ADMIN, newest first.")
+    async def reconciliation_runs(self, info: strawberry.Info, first: Optional[int] = None,
+                                  after: Optional[str] = None
+                                  ) -> Connection[ReconciliationRun]:
+        context = ctx(info)
+        need_finance(context)
+        size = page_size(first)
+        rows = await context.call(context.reads.reconciliation_runs, size + 1, after)
+        return connection(rows, size, ReconciliationRun.from_row)
+
+
+@strawberry.type
+class ReconciliationMutations:
+    @strawberry.mutation(description="FINANCE and ADMIN: compare our payouts with Stripe's "
+                         "transfers over a period.")
+    async def reconcile(self, info: strawberry.Info, input: ReconcileInput) -> ReconcilePayload:
+        context = ctx(info)
+
+        def command() -> UUID:
+            require(context.need_viewer(), Role.FINANCE, Role.ADMIN)
+            return context.services.reconciler().reconcile(input.period_from, input.to)
+
+        outcome = await execute(context, "reconcile", command)
+        if not outcome.ok:
+            return ReconcilePayload(user_errors=outcome.errors)
+        return ReconcilePayload(run=await load_run(context, outcome.value))
