@@ -102,6 +102,7 @@ def console(module_database):
         env.setenv("TASKMARKET_WEBHOOK_ALLOW_PRIVATE", "1")
         emulator = start_emulator()
         stack.callback(emulator.stop)
+        env.setenv("STRIPE_API_BASE", emulator.url)  # what reconcile compares with
         stack.enter_context(pipeline(module_database, emulator))
         server = stack.enter_context(running_server(module_database))
         receiver, globex_receiver = Receiver().start(), Receiver().start()
@@ -133,7 +134,8 @@ def build_activity(server, api: GraphQLClient, emulator, receiver,
         answer = api.data(server.admin_key, CREATE_WORKER, {"name": name, "account": account})
         return answer["createWorker"]
 
-    ada = worker("Ada", connected_account(emulator))
+    made.ada_account = connected_account(emulator)
+    ada = worker("Ada", made.ada_account)
     bo = worker("Bo", "acctClosedLongAgo".replace("acct", "acct_"))  # Stripe has no such account: FAILED
     ada, bo = Actor(ada["worker"]["id"], ada["apiKey"]), Actor(bo["worker"]["id"], bo["apiKey"])
 
@@ -172,6 +174,10 @@ def build_activity(server, api: GraphQLClient, emulator, receiver,
     made.payouts = settled
     made.paid = next(p for p in settled if p["submission"]["id"] == made.paid_submission)
     made.failed = next(p for p in settled if p["status"] == "FAILED")
+    # A transfer made at Stripe behind our back: reconciliation's discrepancy.
+    made.rogue_transfer = emulator.stripe_client().v1.transfers.create({
+        "amount": 700, "currency": "usd", "destination": made.ada_account,
+        "metadata": {"payout_id": "not-one-of-ours"}}).id
     wait_for(lambda: api.data(acme.key, DELIVERIES, {"id": made.endpoint_id})[
         "webhookDeliveries"]["edges"], "a webhook delivery")
     return made
@@ -328,10 +334,53 @@ def test_finance_sees_the_overview_and_why_a_payout_was_paid(console, browser, s
     transfer = console.paid["stripeTransferId"]
     assert transfer.startswith("tr_") and transfer in details
     assert "ACCEPTED for “Outline the cats”" in details
+    # Its trace: why it was paid (the submission and its review) and from which money.
+    trace = page.get_by_role("region", name="Trace")
+    traced = trace.inner_text()
+    assert console.paid_submission in traced and transfer in traced
+    assert "Outline the cats" in traced and "Acme Labeling" in traced  # who accepted it
+    funding = trace.get_by_role("table", name="Funding: the escrow reservation and the "
+                                "deposits it drew on")
+    assert [row.locator("td").nth(1).inner_text() for row in funding.locator("tbody tr").all()
+            ] == ["RequesterEscrowReserved", "RequesterFundsDeposited"]
+    assert "wire-Acme Labeling" in funding.inner_text()
     history = page.get_by_role("table", name="Events of this payout, oldest first")
     kinds = [row.locator("td").nth(1).inner_text() for row in history.locator("tbody tr").all()]
     assert kinds[0] == "PayoutRequested" and kinds[-1] == "PayoutPaid", kinds
     shots(page, "payout", readme=True)
+    assert page.problems == []
+
+
+def test_finance_reconciles_and_reads_balances_as_of_yesterday(console, browser, shots):
+    page = open_page(browser, console.url)
+    sign_in(page, console.url, console.finance_key)
+    go(page, "#/reconciliation", "Reconciliation")
+    page.get_by_text("No reconciliation has run yet.").wait_for()
+    page.get_by_role("button", name="Run reconciliation").click()
+    page.get_by_role("status").get_by_text("Reconciliation finished: 1 discrepancies.").wait_for()
+    found = page.get_by_role("table", name="Discrepancies of run 1")
+    found.wait_for()
+    cells = [found.locator("tbody td").nth(i).inner_text() for i in range(3)]
+    assert cells == ["TRANSFER_WITHOUT_PAYOUT", "—", console.rogue_transfer]
+    shots(page, "reconciliation", readme=True)
+    go(page, "#/overview", "Overview")
+    page.get_by_text("1 open").wait_for()
+    assert "TRANSFER_WITHOUT_PAYOUT" in page.get_by_role(
+        "table", name="Open discrepancies by kind").inner_text()
+
+    go(page, "#/balances", "Balances")  # as of the end of today, compared with yesterday
+    table = page.get_by_role("table", name="Ledger balances")
+    table.wait_for()
+    rows = {row.locator("td").nth(0).inner_text(): [row.locator("td").nth(i).inner_text()
+                                                    for i in (1, 2, 3)]
+            for row in table.locator("tbody tr").all()}
+    # Everything happened today (after a deposit today): yesterday's books were empty.
+    assert rows and all(yesterday == "$0.00" for _, yesterday, _ in rows.values()), rows
+    acme_available = rows[f"requester:{console.acme.id}:available"]
+    assert acme_available[0] != "$0.00"
+    assert acme_available[0] == acme_available[2]  # the change since yesterday
+    shots(page, "balances", readme=True)
+    assert serious_violations(page) == []
     assert page.problems == []
 
 
@@ -355,8 +404,8 @@ def test_a_requester_reviews_from_its_queue_and_sees_only_its_own(console, brows
     item.get_by_role("status").get_by_text("Submission is now REVISION_REQUESTED.").wait_for()
     # Refreshed at once, the queue reads after that write (read-your-writes): it is gone.
     page.get_by_role("button", name="Refresh").click()
-    page.get_by_role("article", name="Submission for Check the translations").wait_for()
-    assert item.count() == 0
+    item.wait_for(state="detached")
+    assert page.get_by_role("article", name="Submission for Check the translations").count() == 1
     seen = console.api.data(console.acme.key, SUBMISSION, {"id": console.queued_submission})
     assert seen["node"] == {"status": "REVISION_REQUESTED",
                             "feedback": "Please include the stop signs too"}
@@ -467,7 +516,8 @@ def test_money_takes_its_currencys_exponent_and_times_the_browsers_zone(console,
 
 README_NARROW = {"finance-overview-390", "requester-reviews-390"}
 PAGES_OF = {
-    "finance": [("#/overview", "Overview"), ("#/payouts", "Payouts")],
+    "finance": [("#/overview", "Overview"), ("#/payouts", "Payouts"),
+                ("#/balances", "Balances"), ("#/reconciliation", "Reconciliation")],
     "requester": [("#/overview", "Overview"), ("#/reviews", "Review queue"),
                   ("#/webhooks", "Webhooks"), ("#/batches", "Batches")],
 }

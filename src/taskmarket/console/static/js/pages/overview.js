@@ -7,6 +7,7 @@ import { money, major, time, localDay, dayLabel, startOfLocalDay } from "../form
 import { subscribeToEvents } from "../live.js";
 import { chart, color } from "../charts.js";
 import { payoutsBetween } from "./payouts_data.js";
+import { OPEN_DISCREPANCIES } from "./reconciliation.js";
 
 const TASK_STATUSES = ["OPEN", "FILLED", "COMPLETED", "CANCELLED"];
 const PAYOUT_STATUSES = ["REQUESTED", "PAID", "FAILED"];
@@ -104,6 +105,20 @@ async function payoutsSection(cleanup) {
                 data: perDay(status, () => 1) })) }, cleanup)));
 }
 
+async function discrepancies() {
+  const [latest] = (await gql(OPEN_DISCREPANCIES)).reconciliationRuns.edges;
+  if (!latest) return h("p", {}, "No reconciliation has run yet. ", h("a", { href: "#/reconciliation" }, "Run one"));
+  const found = latest.node.discrepancies;
+  const kinds = {};
+  for (const d of found) kinds[d.kind] = (kinds[d.kind] || 0) + 1;
+  return h("div", {},
+    h("p", {}, h("strong", { class: found.length ? "error-text" : "ok" }, `${found.length} open`),
+      ` in the latest run (${time(latest.node.finishedAt)}). `, h("a", { href: "#/reconciliation" }, "See the runs")),
+    found.length ? table("Open discrepancies by kind", [
+      { label: "Kind", cell: (r) => r.kind }, { label: "Discrepancies", num: true, cell: (r) => r.count }],
+    Object.entries(kinds).map(([kind, count]) => ({ kind, count }))) : null);
+}
+
 const FUNDS = `query { me { requester { name balance { amount currency } escrow { amount currency } } } }`;
 
 async function funds() {
@@ -138,6 +153,7 @@ export async function render(main, { me, cleanup }) {
     h("div", { class: "cards" },
       part("Server", readiness),
       me.role !== "PARTNER" && me.role !== "WORKER" ? part(seesAll ? "Tasks" : "Your tasks", tasksByStatus) : null,
+      seesAll ? part("Reconciliation", discrepancies) : null,
       me.requester ? part("Funds", funds) : null),
     seesAll ? part("Payouts", () => payoutsSection(cleanup)) : null,
     liveFeed(cleanup));
