@@ -126,8 +126,11 @@ def marketplace_machine(app, clock):
         def release(self, index):
             if found := self.some_claim(index):
                 task_id, claim = found
-                assert self.attempt(app.release_claim, task_id, claim.id,
-                                    claim.worker_id) is None
+                outcome = self.attempt(app.release_claim, task_id, claim.id, claim.worker_id)
+                if clock.now >= claim.expires_at:  # the lease ran out: expiry frees the slot
+                    assert outcome.code == "LEASE_EXPIRED"
+                else:
+                    assert outcome is None
 
         @rule(seconds=st.sampled_from([1, 60, 300, TIMEOUT]))
         def time_passes(self, seconds):
