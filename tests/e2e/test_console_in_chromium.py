@@ -136,7 +136,7 @@ def build_activity(server, api: GraphQLClient, emulator, receiver,
 
     made.ada_account = connected_account(emulator)
     ada = worker("Ada", made.ada_account)
-    bo = worker("Bo", "acctClosedLongAgo".replace("acct", "acct_"))  # Stripe has no such account: FAILED
+    bo = worker("Bo", "acct_ClosedLongAgo")  # Stripe has no such account: FAILED
     ada, bo = Actor(ada["worker"]["id"], ada["apiKey"]), Actor(bo["worker"]["id"], bo["apiKey"])
 
     endpoint = api.data(acme.key, CREATE_ENDPOINT, {"url": receiver.url})
@@ -158,7 +158,8 @@ def build_activity(server, api: GraphQLClient, emulator, receiver,
                                                      title="Check the translations")))
     made.batch = build_batch(api, market, acme, ada, worker)
     made.globex_batch = "Globex secret batch"
-    made_batch = api.data(globex.key, CREATE_BATCH, {"input": {**BATCH, "title": made.globex_batch}})
+    made_batch = api.data(globex.key, CREATE_BATCH,
+                          {"input": {**BATCH, "title": made.globex_batch}})
     assert made_batch["createBatch"]["userErrors"] == []
     made.globex_title = "Globex secret survey"
     globex_task = market.task(globex, reward=900, title=made.globex_title)
