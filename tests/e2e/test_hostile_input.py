@@ -5,6 +5,7 @@ nothing is written, and every read model is still at the head of the log afterwa
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -12,13 +13,19 @@ NUL = "a\x00b"
 
 
 def assert_all_projections_at_head(client) -> int:
-    ready = client.http.get("/readyz")
-    body = ready.json()
-    assert ready.status_code == 200, body
-    assert body["status"] == "ok" and body["stalled"] == []
-    assert {name: p["lag"] for name, p in body["projections"].items()} == {
-        name: 0 for name in body["projections"]}
-    return body["head"]
+    """Every read model reaches the head of the log (mutations answer before the read
+    models catch up, so wait for them, bounded) and none is stalled; the head's position."""
+    deadline = time.monotonic() + 60  # a hang guard, not a budget
+    while True:
+        ready = client.http.get("/readyz")
+        body = ready.json()
+        assert body["stalled"] == [], body
+        lags = {name: p["lag"] for name, p in body["projections"].items()}
+        if lags == {name: 0 for name in lags}:
+            assert ready.status_code == 200 and body["status"] == "ok", body
+            return body["head"]
+        assert time.monotonic() < deadline, body
+        time.sleep(0.05)
 
 
 def refused(client, key, mutation, variables, payload, field, code="INVALID_INPUT"):

@@ -36,6 +36,17 @@ def test_dawid_skene_beats_majority_vote_on_a_crowd_with_bad_workers():
     assert accuracy(dawid_skene(answers), truth) > 0.85
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_on_the_simulation_crowd_dawid_skene_is_at_least_majority_vote(seed):
+    # The e2e simulation's crowd (36 good, 12 random clickers, 12 biased; 950 items,
+    # overlap 3) without its gold blocking, over ten seeds.
+    rng = random.Random(seed)
+    crowd = make_crowd(LABELS, good=36, random_clickers=12, biased=12, rng=rng)
+    truth = {f"item-{n}": rng.choice(LABELS) for n in range(950)}
+    answers = simulate_answers(crowd, truth, 3, rng)
+    assert accuracy(dawid_skene(answers), truth) >= accuracy(majority_vote(answers), truth)
+
+
 @pytest.mark.filterwarnings("ignore::Warning")  # pandas deprecations inside crowd-kit
 def test_dawid_skene_agrees_with_crowd_kit():
     pd = pytest.importorskip("pandas")
