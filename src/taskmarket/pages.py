@@ -24,6 +24,8 @@ HOME = """<!doctype html>
   <li><a href="/graphql">/graphql</a>: the GraphQL API; open it in a browser for GraphiQL
       (enter an API key at the top).</li>
   <li><a href="/docs">/docs</a>: error codes and event types.</li>
+  <li><a href="/console">/console</a>: the console for operators, finance and requesters
+      (sign in with an API key).</li>
 </ul>
 </body></html>
 """

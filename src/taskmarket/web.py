@@ -1,5 +1,6 @@
 """The ASGI application: /graphql (HTTP and WebSocket), health, readiness and metrics,
-and the pages for browsers (/, /docs, GraphiQL's assets under /static)."""
+and the pages for browsers (/, /docs, GraphiQL's assets under /static, the console under
+/console)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from .application import Marketplace
+from .console import console_routes
 from .database import Database
 from .finance.http import export_endpoint
 from .graphql.auth import secret_from_header
@@ -64,6 +66,7 @@ def create_app(database: Database, marketplace: Marketplace, reads=None,
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
         Route("/exports/{kind}.csv", export_endpoint(api_key_of), methods=["GET"]),
         *page_routes(),
+        *console_routes(),
     ])
     app.state.database = database
     app.state.marketplace = marketplace
