@@ -4,6 +4,7 @@ at a past moment; and writes down the head of the log's hash chain."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from uuid import UUID
 
 from taskmarket.bootstrap import build_marketplace
 from taskmarket.global_ids import parse_global_id
@@ -25,7 +26,7 @@ def test_a_payout_traced_to_its_review_its_escrow_and_the_deposits_behind_it(
     task = market.task(acme, reward=500, title="Label cats")
     payout = market.review(acme, market.submit(wanda, market.claim(wanda, task)))["payout"]
 
-    _, (payout_id,) = parse_global_id(payout["id"])
+    payout_id = UUID(parse_global_id(payout["id"])[1][0])
     backend = build_marketplace(server.database)
     try:
         backend.record_payout_failure(payout_id, "STRIPE_UNAVAILABLE: HTTP 500", True)
