@@ -122,6 +122,10 @@ class Marketplace(BatchCommands, Application[UUID]):
         if not self._replays_in_one_query():
             return [self._load(kind, aggregate_id, field) for kind, aggregate_id, field in wanted]
         select_many = self.recorder.select_events_of
+        # Stored events are keyed by UUID; an id given as text (a message's argument) too.
+        wanted = tuple((kind, aggregate_id if isinstance(aggregate_id, UUID)
+                        else UUID(str(aggregate_id)), field)
+                       for kind, aggregate_id, field in wanted)
         stored_by_id: dict[UUID, list[Any]] = {}
         for stored in select_many([aggregate_id for _, aggregate_id, _ in wanted]):
             stored_by_id.setdefault(stored.originator_id, []).append(stored)
