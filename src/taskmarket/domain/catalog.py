@@ -12,6 +12,7 @@ from functools import cache
 from eventsourcing.domain import Aggregate
 
 from .apikey import ApiKey
+from .batch import Batch, BatchWorker
 from .payout import Payout
 from .reconciliation import ReconciliationRun
 from .requester import Requester
@@ -20,7 +21,7 @@ from .webhook import WebhookEndpoint
 from .worker import Worker
 
 AGGREGATES: tuple[type, ...] = (Requester, Worker, Task, Payout, ApiKey, WebhookEndpoint,
-                                ReconciliationRun)
+                                Batch, BatchWorker, ReconciliationRun)
 DELIVERABLE_AGGREGATES: tuple[type, ...] = (Task, Requester, Payout)
 
 
