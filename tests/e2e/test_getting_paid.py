@@ -9,14 +9,17 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
 from test_cli import COMMAND, clean_env, data_dir, free_port, postmasters  # noqa: F401
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
+from onboarding_form import read_form  # noqa: E402
 
 RETURN_URL = "https://app.example/payouts/ready"
 REFRESH_URL = "https://app.example/payouts/again"
@@ -68,18 +71,6 @@ class Serve:
         return status
 
 
-class FormReader(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.method = self.action = None
-        self.fields: dict[str, str] = {}
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.method, self.action = attrs.get("method"), attrs.get("action")
-        elif tag == "input" and attrs.get("name"):
-            self.fields[attrs["name"]] = attrs.get("value") or ""
 
 
 def gql(url: str, key: str, query: str, **variables) -> dict:
@@ -177,8 +168,7 @@ def test_a_new_worker_onboards_is_paid_and_stays_paid_across_a_restart(data_dir)
         # The worker opens the link, fills in the form and lands back on the return URL.
         page = httpx.get(link)
         assert page.status_code == 200
-        form = FormReader()
-        form.feed(page.text)
+        form = read_form(page.text)
         assert form.method == "post"
         landed = httpx.post(urljoin(link, form.action), data=form.fields)
         assert landed.status_code == 303 and landed.headers["location"] == RETURN_URL

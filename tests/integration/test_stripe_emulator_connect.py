@@ -8,7 +8,6 @@ import ast
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -20,32 +19,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from onboarding_form import read_form
+
 import taskmarket.stripe_emulator as emulator_package
 from taskmarket.stripe_emulator import EmulatorConfig, Faults, serve_app, start_emulator
 
 WHSEC = "whsec_connect_test"
 
 
-class FormReader(HTMLParser):
-    """The page's form: its method, action and the values its inputs carry."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.method = self.action = None
-        self.fields: dict[str, str] = {}
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.method, self.action = attrs.get("method"), attrs.get("action")
-        elif tag == "input" and attrs.get("name"):
-            self.fields[attrs["name"]] = attrs.get("value") or ""
-
-
-def read_form(page: str) -> FormReader:
-    reader = FormReader()
-    reader.feed(page)
-    return reader
 
 
 def onboarding_link(client, account_id: str) -> str:
