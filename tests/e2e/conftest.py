@@ -76,7 +76,9 @@ def serve_in_thread(app) -> tuple[uvicorn.Server, threading.Thread, int]:
 
 
 @contextlib.contextmanager
-def running_server(database):
+def running_server(database, configure=None):
+    """The API in a thread on ``database``; ``configure(app, marketplace)`` may add
+    services before it starts (a Stripe connection, say)."""
     marketplace = build_marketplace(database)
     reads = build_read_models(database)
     projections = start_projections(database, marketplace)
@@ -85,6 +87,8 @@ def running_server(database):
         # must still show its own writes, so wait longer than production's 5 s.
         env.setenv("TASKMARKET_READ_YOUR_WRITES_SECONDS", "60")
         app = create_app(database, marketplace, reads)
+    if configure is not None:
+        configure(app, marketplace)
     _, admin_key = marketplace.issue_api_key(Role.ADMIN, "e2e admin")
     uv, thread, port = serve_in_thread(app)
     try:

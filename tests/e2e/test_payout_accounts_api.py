@@ -4,17 +4,13 @@ bonuses (idempotent, from the requester's balance, booked in the ledger)."""
 
 from __future__ import annotations
 
-import contextlib
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import Actor, GraphQLClient, Market, Server, serve_in_thread
+from conftest import Actor, GraphQLClient, Market, running_server
 
-from taskmarket.bootstrap import build_marketplace, build_read_models, start_projections
-from taskmarket.domain import Role
 from taskmarket.payout_accounts import PayoutAccounts
 from taskmarket.stripe_emulator import start_emulator
-from taskmarket.web import create_app
 from taskmarket.workers.stripe_gateway import StripeGateway
 
 ONBOARD = """mutation($w: ID, $ret: String!, $ref: String!) {
@@ -45,25 +41,15 @@ def emulator():
 
 
 @pytest.fixture
-def stripe_server(database, emulator, monkeypatch):
+def stripe_server(database, emulator):
     """The API with a Stripe connection (the emulator), as serve builds it."""
-    monkeypatch.setenv("TASKMARKET_READ_YOUR_WRITES_SECONDS", "60")
-    marketplace = build_marketplace(database)
-    reads = build_read_models(database)
-    projections = start_projections(database, marketplace)
-    app = create_app(database, marketplace, reads)
-    app.state.services.payout_accounts = PayoutAccounts(
-        marketplace, StripeGateway.connect(None, emulator.url))
-    _, admin_key = marketplace.issue_api_key(Role.ADMIN, "e2e admin")
-    uv, thread, port = serve_in_thread(app)
-    try:
-        yield Server(url=f"http://127.0.0.1:{port}", admin_key=admin_key, database=database)
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
-        projections.stop()
-        reads.close()
-        marketplace.close()
+
+    def connect_stripe(app, marketplace):
+        app.state.services.payout_accounts = PayoutAccounts(
+            marketplace, StripeGateway.connect(None, emulator.url))
+
+    with running_server(database, connect_stripe) as running:
+        yield running
 
 
 @pytest.fixture
