@@ -3,6 +3,7 @@ at a past moment; and writes down the head of the log's hash chain."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
@@ -34,8 +35,14 @@ def test_a_payout_traced_to_its_review_its_escrow_and_the_deposits_behind_it(
     finally:
         backend.close()
     finance = market.key("FINANCE")
-    [edge] = client.data(finance, TRACE)["payouts"]["edges"]
-    node = edge["node"]
+    # The writes above bypassed the API, so nothing waits for the read models: poll them.
+    deadline = time.monotonic() + 60  # a hang guard, not a budget
+    while True:
+        [edge] = client.data(finance, TRACE)["payouts"]["edges"]
+        node = edge["node"]
+        if len(node["history"]) == 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert [e["type"] for e in node["history"]] == ["PayoutRequested", "PayoutFailed",
                                                     "PayoutPaid"]
     assert node["history"][-1]["data"]["transferId"] == "tr_traced"
