@@ -60,7 +60,7 @@ class Database:
     def eventsourcing_env(self) -> dict[str, str]:
         """The settings eventsourcing's postgres module reads (it insists on a password)."""
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "taskmarket.persistence.recorder:TaskmarketPostgresFactory",
             "POSTGRES_DBNAME": self.dbname,
             "POSTGRES_HOST": self.host,
             "POSTGRES_PORT": str(self.port),

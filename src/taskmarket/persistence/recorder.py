@@ -34,7 +34,9 @@ from eventsourcing.persistence import (
     OperationalError,
     StoredEvent,
 )
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresDatastore, PostgresFactory,
+)
 from eventsourcing.utils import retry
 from psycopg.errors import DuplicateObject
 from psycopg.sql import SQL, Identifier
@@ -94,6 +96,40 @@ def _conflict() -> IntegrityError:
     return IntegrityError("version conflict: the aggregate was changed by another command")
 
 
+def create_table_locked(recorder: Any) -> None:
+    """Create a recorder's tables without racing other processes starting together.
+
+    Processes starting together (serve and its workers) would otherwise race on CREATE TYPE /
+    CREATE OR REPLACE FUNCTION and fail ("tuple concurrently updated", duplicate pg_type).
+    So all the DDL runs in one transaction on one connection, behind a transaction-scoped
+    advisory lock: start-ups are serialised, and a pool of a single connection is enough (a
+    lock held on a second connection would wait forever for the pool). A type that exists
+    already is skipped in a savepoint.
+    """
+    with recorder.datastore.get_connection() as conn, conn.transaction(), \
+            conn.cursor() as curs:
+        curs.execute(DDL_LOCK)
+        for statement in recorder.sql_create_statements:
+            if "CREATE TYPE" in statement.as_string():
+                with contextlib.suppress(DuplicateObject), conn.transaction():
+                    curs.execute(statement, prepare=False)
+        recorder._create_table(curs)  # the library's: tables, indexes, functions
+    recorder.datastore.register_type_adapters()
+
+
+class LockedAggregateRecorder(PostgresAggregateRecorder):
+    """The library's aggregate recorder (snapshots), its DDL under the same lock."""
+
+    def create_table(self) -> None:
+        create_table_locked(self)
+
+
+class TaskmarketPostgresFactory(PostgresFactory):
+    """The library's PostgreSQL factory with the snapshot recorder's DDL locked too."""
+
+    aggregate_recorder_class = LockedAggregateRecorder
+
+
 class GroupCommitRecorder(PostgresApplicationRecorder):
     """Application recorder whose concurrent saves share one locked transaction."""
 
@@ -128,21 +164,7 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
                     for row in curs.fetchall()]
 
     def create_table(self) -> None:
-        # Processes starting together (serve and its workers) would otherwise race on
-        # CREATE TYPE / CREATE OR REPLACE FUNCTION and fail ("tuple concurrently updated",
-        # duplicate pg_type). So all the DDL runs in one transaction on one connection,
-        # behind a transaction-scoped advisory lock: start-ups are serialised, and a pool
-        # of a single connection is enough (a lock held on a second connection would wait
-        # forever for the pool). A type that exists already is skipped in a savepoint.
-        with self.datastore.get_connection() as conn, conn.transaction(), \
-                conn.cursor() as curs:
-            curs.execute(DDL_LOCK)
-            for statement in self.sql_create_statements:
-                if "CREATE TYPE" in statement.as_string():
-                    with contextlib.suppress(DuplicateObject), conn.transaction():
-                        curs.execute(statement, prepare=False)
-            self._create_table(curs)  # the library's: tables, indexes, functions
-        self.datastore.register_type_adapters()
+        create_table_locked(self)
 
     def insert_events(self, stored_events: Sequence[StoredEvent],
                       **kwargs: Any) -> Sequence[int] | None:
