@@ -18,7 +18,7 @@ from pathlib import Path
 from psycopg import sql
 
 from taskmarket.database import Database, start_embedded
-from taskmarket.schema import prepare_database
+from taskmarket.database_setup import prepare_database
 
 TEMPLATE = "bench_template"
 _names = itertools.count(1)

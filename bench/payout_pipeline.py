@@ -39,9 +39,9 @@ from eventsourcing.utils import get_topic  # noqa: E402
 from taskmarket.domain import Money, Payout, PayoutStatus  # noqa: E402
 from taskmarket.domain.task import TaskSpec  # noqa: E402
 from taskmarket.stripe_emulator import start_emulator  # noqa: E402
-from taskmarket.workers.broker import build_broker  # noqa: E402
-from taskmarket.workers.runtime import start_background  # noqa: E402
-from taskmarket.workers.stripe_gateway import StripeGateway  # noqa: E402
+from taskmarket.jobs.broker import build_broker  # noqa: E402
+from taskmarket.jobs.runtime import start_background  # noqa: E402
+from taskmarket.jobs.stripe_gateway import StripeGateway  # noqa: E402
 
 THREADS = 8
 ROUNDS = 3

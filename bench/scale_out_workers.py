@@ -25,9 +25,9 @@ import redis
 
 from taskmarket.bootstrap import build_marketplace
 from taskmarket.stripe_emulator import start_emulator
-from taskmarket.workers.broker import build_broker
-from taskmarket.workers.runtime import start_background
-from taskmarket.workers.stripe_gateway import StripeGateway
+from taskmarket.jobs.broker import build_broker
+from taskmarket.jobs.runtime import start_background
+from taskmarket.jobs.stripe_gateway import StripeGateway
 
 from .infra import Postgres, RedisMissing, redis_server
 from .payout_pipeline import accepted_payouts, paid_count

@@ -18,7 +18,7 @@ from psycopg import sql
 
 from taskmarket.bootstrap import build_marketplace
 from taskmarket.database import Database, start_embedded
-from taskmarket.schema import prepare_database
+from taskmarket.database_setup import prepare_database
 
 TEMPLATE = "taskmarket_template"
 _counter = itertools.count(1)

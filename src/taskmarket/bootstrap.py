@@ -10,7 +10,7 @@ from .clock import utc_now
 from .database import Database
 from .settings import Settings
 from .webhooks.records import WebhookRecords
-from .workers.routing import open_task_candidates
+from .jobs.routing import open_task_candidates
 
 POOL = {
     "POSTGRES_POOL_SIZE": "8",
@@ -39,14 +39,14 @@ def build_marketplace(database: Database, clock: Callable[[], datetime] = utc_no
 
 def build_broker(database: Database, redis_url: str | None = None):
     """Dramatiq's broker: Redis when configured, else the queue in PostgreSQL."""
-    from .workers.broker import build_broker as build
+    from .jobs.broker import build_broker as build
 
     return build(database, redis_url)
 
 
 def build_stripe(settings: Settings, *, start_emulator: bool):
     """The Stripe gateway (real with STRIPE_API_KEY, else the emulator) and webhook secret."""
-    from .workers.runtime import connect_stripe
+    from .jobs.runtime import connect_stripe
 
     return connect_stripe(settings.stripe_api_key, settings.stripe_webhook_secret,
                           settings.data_dir, start_emulator=start_emulator)

@@ -32,7 +32,7 @@ def open_services(data_dir: Path):
     """The database (embedded or DATABASE_URL), prepared, and the marketplace on it."""
     from .bootstrap import build_marketplace
     from .database import open_database
-    from .schema import prepare_database
+    from .database_setup import prepare_database
 
     import psycopg
 
@@ -102,7 +102,7 @@ def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: 
     from .payout_accounts import PayoutAccounts
     from .serve_lock import DataDirInUse, ServeLock
     from .web import create_app
-    from .workers.runtime import start_for_serve
+    from .jobs.runtime import start_for_serve
 
     settings = Settings.from_env(data_dir)
     try:  # before anything starts: a second serve must touch nothing of the first
@@ -181,7 +181,7 @@ def worker(data_dir: Path, processes: int, threads: int) -> None:
     import multiprocessing
 
     from .bootstrap import build_stripe
-    from .workers.runtime import run_worker_process
+    from .jobs.runtime import run_worker_process
 
     open_services(data_dir)  # migrations applied before any worker starts
     try:
@@ -305,7 +305,7 @@ def revoke_key(data_dir: Path, key_id: str) -> None:
     click.echo(f"revoked {key_id}")
 
 
-from .projections.commands import projections_group  # noqa: E402
+from .projections.cli import projections_group  # noqa: E402
 
 main.add_command(projections_group(data_dir_option, open_services))
 from .finance.commands import audit_group, finance_group  # noqa: E402

@@ -19,7 +19,7 @@ from .application import Marketplace
 from .domain import DomainError
 from .domain.payout_account import PayoutAccountStatus, status_of
 from .domain.worker import check_account
-from .workers.stripe_gateway import StripeGateway
+from .jobs.stripe_gateway import StripeGateway
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from conftest import Actor, GraphQLClient, Market, running_server
 
 from taskmarket.payout_accounts import PayoutAccounts
 from taskmarket.stripe_emulator import start_emulator
-from taskmarket.workers.stripe_gateway import StripeGateway
+from taskmarket.jobs.stripe_gateway import StripeGateway
 
 ONBOARD = """mutation($w: ID, $ret: String!, $ref: String!) {
   startPayoutOnboarding(input: {workerId: $w, returnUrl: $ret, refreshUrl: $ref}) {

@@ -14,10 +14,10 @@ import time
 
 from taskmarket.bootstrap import build_marketplace
 from taskmarket.database import Database
-from taskmarket.workers.actors import PayoutWorker
-from taskmarket.workers.broker import build_broker
-from taskmarket.workers.runtime import start_background
-from taskmarket.workers.stripe_gateway import StripeGateway
+from taskmarket.jobs.actors import PayoutWorker
+from taskmarket.jobs.broker import build_broker
+from taskmarket.jobs.runtime import start_background
+from taskmarket.jobs.stripe_gateway import StripeGateway
 
 
 class DiesAfterTransfer(PayoutWorker):

@@ -11,11 +11,11 @@ from workers_harness import (  # noqa: F401  (fixtures)
 
 from taskmarket.bootstrap import build_marketplace
 from taskmarket.domain import PayoutStatus
-from taskmarket.workers.actors import Services, register_actors
-from taskmarket.workers.broker import build_broker
-from taskmarket.workers.dispatcher import Dispatcher
-from taskmarket.workers.schedule import WorkStore, open_pool
-from taskmarket.workers.stripe_gateway import StripeGateway
+from taskmarket.jobs.actors import Services, register_actors
+from taskmarket.jobs.broker import build_broker
+from taskmarket.jobs.dispatcher import Dispatcher
+from taskmarket.jobs.schedule import WorkStore, open_pool
+from taskmarket.jobs.stripe_gateway import StripeGateway
 
 
 def queued_messages(database) -> int:

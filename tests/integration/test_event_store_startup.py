@@ -3,7 +3,7 @@
 from concurrent.futures import ThreadPoolExecutor
 
 from taskmarket.bootstrap import build_marketplace
-from taskmarket.schema import prepare_database
+from taskmarket.database_setup import prepare_database
 
 
 def test_marketplaces_starting_together_all_come_up(database):

@@ -15,7 +15,7 @@ from taskmarket.bootstrap import build_read_models, start_projections
 from taskmarket.domain import DomainError, PayoutStatus
 from taskmarket.payout_accounts import PayoutAccounts
 from taskmarket.stripe_webhook import account_updated
-from taskmarket.workers.stripe_gateway import StripeGateway
+from taskmarket.jobs.stripe_gateway import StripeGateway
 
 RETURN, REFRESH = "https://app.example/done", "https://app.example/again"
 
@@ -90,8 +90,8 @@ def test_disabled_account_makes_payouts_wait_and_enabled_resumes_them(database, 
 
 
 def test_a_waiting_payout_writes_its_reason_once(database, emulator):
-    from taskmarket.workers.actors import PayoutWorker, Services
-    from taskmarket.workers.schedule import WorkStore, open_pool
+    from taskmarket.jobs.actors import PayoutWorker, Services
+    from taskmarket.jobs.schedule import WorkStore, open_pool
 
     with pipeline(database, emulator, run_worker=False, dispatch=False) as app:
         requester = funded_requester(app)

@@ -17,9 +17,9 @@ from workers_harness import (  # noqa: F401  (fixtures)
 from taskmarket.bootstrap import build_marketplace
 from taskmarket.clock import utc_now
 from taskmarket.domain import PayoutStatus
-from taskmarket.workers.actors import PayoutWorker, Services
-from taskmarket.workers.schedule import WorkStore, open_pool
-from taskmarket.workers.stripe_gateway import StripeGateway
+from taskmarket.jobs.actors import PayoutWorker, Services
+from taskmarket.jobs.schedule import WorkStore, open_pool
+from taskmarket.jobs.stripe_gateway import StripeGateway
 
 WORKER_SCRIPT = Path(__file__).with_name("payout_worker_process.py")
 

@@ -22,9 +22,9 @@ from taskmarket.clock import utc_now
 from taskmarket.domain import Money
 from taskmarket.domain.task import TaskSpec
 from taskmarket.stripe_emulator import start_emulator
-from taskmarket.workers.broker import build_broker
-from taskmarket.workers.runtime import start_background
-from taskmarket.workers.stripe_gateway import StripeGateway
+from taskmarket.jobs.broker import build_broker
+from taskmarket.jobs.runtime import start_background
+from taskmarket.jobs.stripe_gateway import StripeGateway
 
 
 @pytest.fixture

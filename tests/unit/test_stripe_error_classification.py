@@ -2,7 +2,7 @@
 
 import stripe
 
-from taskmarket.workers.stripe_gateway import classify
+from taskmarket.jobs.stripe_gateway import classify
 
 
 def test_network_trouble_rate_limits_and_stripe_outages_are_retried():

@@ -41,7 +41,7 @@ def secret_from_header(value: str | None) -> str | None:
     return value[len(BEARER):].strip() or None
 
 
-def forbidden(message: str = "your API key may not do this",
+def forbidden_command(message: str = "your API key may not do this",
               field: list[str] | None = None) -> DomainError:
     return DomainError("FORBIDDEN", message, field)
 
@@ -50,7 +50,7 @@ def require(viewer: Viewer, *roles: Role) -> Viewer:
     """The viewer, when its role is one of ``roles``; FORBIDDEN otherwise."""
     if viewer.role not in roles:
         allowed = " or ".join(a_key_of(role) for role in roles)
-        raise forbidden(f"this needs {allowed}; yours is {a_key_of(viewer.role)}")
+        raise forbidden_command(f"this needs {allowed}; yours is {a_key_of(viewer.role)}")
     return viewer
 
 

@@ -9,7 +9,7 @@ import strawberry
 
 from ..domain import DomainError, Role
 from ..global_ids import decode_id, decode_one
-from .auth import Viewer, forbidden, require, require_requester
+from .auth import Viewer, forbidden_command, require, require_requester
 from .commands import execute
 from .context import Context, ctx
 from .errors import UserError
@@ -83,7 +83,7 @@ def onboarded_worker(viewer: Viewer, worker_id: Optional[str]) -> UUID:
     if viewer.role == Role.WORKER:
         assert viewer.subject_id is not None
         if worker_id and decode_one(worker_id, "Worker", "workerId") != viewer.subject_id:
-            raise forbidden("a worker onboards itself only", ["workerId"])
+            raise forbidden_command("a worker onboards itself only", ["workerId"])
         return viewer.subject_id
     if not worker_id:
         raise DomainError("INVALID_INPUT", "name the worker to onboard", ["workerId"])

@@ -44,7 +44,7 @@ class Me:
         return Worker.from_row(row) if row else None
 
 
-def forbidden(message: str) -> ClientError:
+def forbidden_query(message: str) -> ClientError:
     return ClientError(message, "FORBIDDEN")
 
 
@@ -136,7 +136,7 @@ async def tasks_for(context: Context, viewer: Viewer, size: int, after: Optional
                           size + 1, after)
     if viewer.sees_everything:
         return await page(reads.all_tasks, status_value, skill, size + 1, after)
-    raise forbidden("a PARTNER key reads events only")
+    raise forbidden_query("a PARTNER key reads events only")
 
 
 @strawberry.type
@@ -179,7 +179,7 @@ class Queries:
         size = page_size(first)
         viewer = context.need_viewer()
         if viewer.role != Role.REQUESTER:
-            raise forbidden("the review queue is a requester's")
+            raise forbidden_query("the review queue is a requester's")
         rows = await context.call(context.reads.review_queue, viewer.subject_id, size + 1,
                                   after)
         return connection(rows, size, Submission.from_row)
@@ -197,10 +197,10 @@ class Queries:
             raise client_error_from(error) from None
         if viewer.role == Role.WORKER:
             if wanted not in (None, viewer.subject_id):
-                raise forbidden("a worker reads its own payouts only")
+                raise forbidden_query("a worker reads its own payouts only")
             wanted = viewer.subject_id
         elif not viewer.sees_everything:
-            raise forbidden("payouts are read by their worker, FINANCE and ADMIN")
+            raise forbidden_query("payouts are read by their worker, FINANCE and ADMIN")
         rows = await context.call(context.reads.payout_history, wanted,
                                   status.value if status else None, size + 1, after)
         return connection(rows, size, Payout.from_row)
@@ -224,7 +224,7 @@ class Queries:
         size = page_size(first)
         viewer = context.need_viewer()
         if viewer.role != Role.WORKER:
-            raise forbidden("claims are listed for a WORKER key")
+            raise forbidden_query("claims are listed for a WORKER key")
         rows = await context.call(context.reads.claims_of_worker, viewer.subject_id,
                                   size + 1, after)
         return connection(rows, size, Claim.from_row)

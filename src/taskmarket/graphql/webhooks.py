@@ -17,7 +17,7 @@ import strawberry
 
 from ..domain import DomainError, Role
 from ..projections.cursors import decode, decode_position, encode
-from .auth import Viewer, forbidden
+from .auth import Viewer, forbidden_command
 from .commands import execute
 from .context import Context, ctx
 from .errors import ClientError, UserError
@@ -85,9 +85,9 @@ def own_requester(viewer: Viewer, requested: Optional[strawberry.ID]) -> UUID:
                               ["requesterId"])
         return decode_one(requested, "Requester", "requesterId")
     if viewer.role not in MANAGERS or viewer.requester_id is None:
-        raise forbidden("webhooks need an ADMIN, REQUESTER or PARTNER key")
+        raise forbidden_command("webhooks need an ADMIN, REQUESTER or PARTNER key")
     if requested and decode_one(requested, "Requester", "requesterId") != viewer.requester_id:
-        raise forbidden("a key may only create endpoints for its own requester",
+        raise forbidden_command("a key may only create endpoints for its own requester",
                         ["requesterId"])
     return viewer.requester_id
 

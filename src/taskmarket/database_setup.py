@@ -14,6 +14,6 @@ def prepare_database(database: Database) -> None:
     app = build_marketplace(database)  # eventsourcing creates its tables on construction
     app.close()
     apply_migrations(database)
-    from .workers.broker import init_postgres_queue
+    from .jobs.broker import init_postgres_queue
 
     init_postgres_queue(database)  # the PostgreSQL broker's queue tables (dramatiq-postgres)
