@@ -77,11 +77,26 @@ class Marketplace(BatchCommands, Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None,
                  clock: Callable[[], datetime] = utc_now,
-                 task_candidates: Callable[[list[str], str | None], Any] | None = None):
+                 task_candidates: Callable[[list[str], str | None], Any] | None = None,
+                 webhook_records: Any = None,
+                 check_webhook_target: Callable[[str], str] | None = None):
+        """The composition root (bootstrap.py) hands in what reaches past the event store;
+        each is closed with the application when it has a ``close()``."""
         super().__init__(env=env)
         self.clock = clock
         # (worker skills, skill filter) -> task ids in preference order; see claim_next_task.
         self.task_candidates = task_candidates
+        # Stores signing secrets outside the event log (domain/webhook.py), finds deliveries.
+        self.webhook_records = webhook_records
+        # A webhook URL -> the URL, checked for shape and destination (INVALID_INPUT).
+        self.check_webhook_target = check_webhook_target
+
+    def close(self) -> None:
+        super().close()
+        for collaborator in (self.task_candidates, self.webhook_records):
+            close = getattr(collaborator, "close", None)
+            if close is not None:
+                close()
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         recordings = super().save(*objs, **kwargs)
@@ -515,8 +530,10 @@ class Marketplace(BatchCommands, Application[UUID]):
         return not key.revoked
 
     # --- webhooks -------------------------------------------------------------------
-    # Set by bootstrap: stores signing secrets outside the event log (domain/webhook.py).
-    webhook_records: Any = None
+    def _checked_target(self, url: str) -> str:
+        if self.check_webhook_target is None:
+            raise DomainError("NOT_IMPLEMENTED", "no webhook target check is configured")
+        return self.check_webhook_target(url)
 
     def get_webhook_endpoint(self, endpoint_id: UUID) -> WebhookEndpoint:
         return self._load(WebhookEndpoint, endpoint_id, "endpointId")
@@ -527,10 +544,8 @@ class Marketplace(BatchCommands, Application[UUID]):
         """Register an endpoint for a requester's events; returns its id and its secret.
 
         It receives what a key of role ``audience`` (the caller's) may read of them."""
-        from .webhooks.targets import check_target
-
         self.get_requester(requester_id)
-        url = check_target(url)
+        url = self._checked_target(url)
         allowed = deliverable_types_except(
             endpoint_visibility(audience, requester_id).hidden_kinds)
         secret = new_secret()
@@ -546,11 +561,9 @@ class Marketplace(BatchCommands, Application[UUID]):
                                 event_types: list[str] | None = None,
                                 audience: Role | None = None) -> None:
         """Change an endpoint; it then receives what a key of role ``audience`` may read."""
-        from .webhooks.targets import check_target
-
         endpoint = self.get_webhook_endpoint(endpoint_id)
         if url is not None:
-            url = check_target(url)
+            url = self._checked_target(url)
         role = audience or Role(endpoint.audience)
         allowed = deliverable_types_except(
             endpoint_visibility(role, endpoint.requester_id).hidden_kinds)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..bootstrap import build_read_models, build_stripe
 
 KINDS = ("payouts", "ledger", "events")
 DATES = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z",
@@ -66,7 +67,6 @@ def finance_group(data_dir_option: Callable, open_services: Callable) -> click.G
     def reconcile_period(period_from: datetime, period_to: datetime, data_dir: Path) -> None:
         """Compare our payouts with Stripe's transfers over a period; exit 1 when they
         disagree, listing each discrepancy."""
-        from ..bootstrap import build_read_models, build_stripe
         from ..domain import DomainError
         from ..projections.runner import ProjectionRunner
         from ..settings import Settings
