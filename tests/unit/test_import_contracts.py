@@ -20,8 +20,6 @@ SOURCE = ROOT / "src" / "taskmarket"
 KNOWN_CYCLES = {
     # A mixin of the application that decorates with the application's retry.
     ("taskmarket.batch_commands", "taskmarket.application"),
-    # The board's query returns task rows, whose module maintains the board.
-    ("taskmarket.projections.task_board", "taskmarket.projections.tasks"),
     # Strawberry types that refer to each other (issue 12's thin-GraphQL work).
     ("taskmarket.graphql.finance", "taskmarket.graphql.books"),
     ("taskmarket.graphql.types", "taskmarket.graphql.batches"),
