@@ -30,7 +30,7 @@ from .domain.ids import (
 )
 from .domain.task import ReviewDecision, TaskSpec
 from .domain.values import check_idempotency_key
-from .domain.webhook import WebhookEndpoint, new_secret
+from .domain.webhook import WebhookEndpoint, check_url, new_secret
 from .batch_commands import BatchCommands
 from .domain.worker import normalize_skills
 from .event_visibility import endpoint_visibility
@@ -79,7 +79,7 @@ class Marketplace(BatchCommands, Application[UUID]):
                  clock: Callable[[], datetime] = utc_now,
                  task_candidates: Callable[[list[str], str | None], Any] | None = None,
                  webhook_records: Any = None,
-                 check_webhook_target: Callable[[str], str] | None = None):
+                 check_webhook_target: Callable[[str], str] = check_url):
         """The composition root (bootstrap.py) hands in what reaches past the event store;
         each is closed with the application when it has a ``close()``."""
         super().__init__(env=env)
@@ -88,7 +88,8 @@ class Marketplace(BatchCommands, Application[UUID]):
         self.task_candidates = task_candidates
         # Stores signing secrets outside the event log (domain/webhook.py), finds deliveries.
         self.webhook_records = webhook_records
-        # A webhook URL -> the URL, checked for shape and destination (INVALID_INPUT).
+        # A webhook URL -> the URL, checked (INVALID_INPUT): by default for its shape (the
+        # domain's rule); the composition root adds its destination (webhooks/targets.py).
         self.check_webhook_target = check_webhook_target
 
     def close(self) -> None:
@@ -530,11 +531,6 @@ class Marketplace(BatchCommands, Application[UUID]):
         return not key.revoked
 
     # --- webhooks -------------------------------------------------------------------
-    def _checked_target(self, url: str) -> str:
-        if self.check_webhook_target is None:
-            raise DomainError("NOT_IMPLEMENTED", "no webhook target check is configured")
-        return self.check_webhook_target(url)
-
     def get_webhook_endpoint(self, endpoint_id: UUID) -> WebhookEndpoint:
         return self._load(WebhookEndpoint, endpoint_id, "endpointId")
 
@@ -545,7 +541,7 @@ class Marketplace(BatchCommands, Application[UUID]):
 
         It receives what a key of role ``audience`` (the caller's) may read of them."""
         self.get_requester(requester_id)
-        url = self._checked_target(url)
+        url = self.check_webhook_target(url)
         allowed = deliverable_types_except(
             endpoint_visibility(audience, requester_id).hidden_kinds)
         secret = new_secret()
@@ -563,7 +559,7 @@ class Marketplace(BatchCommands, Application[UUID]):
         """Change an endpoint; it then receives what a key of role ``audience`` may read."""
         endpoint = self.get_webhook_endpoint(endpoint_id)
         if url is not None:
-            url = self._checked_target(url)
+            url = self.check_webhook_target(url)
         role = audience or Role(endpoint.audience)
         allowed = deliverable_types_except(
             endpoint_visibility(role, endpoint.requester_id).hidden_kinds)
