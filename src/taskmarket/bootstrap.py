@@ -64,13 +64,20 @@ def build_read_models(database: Database):
     return ReadModels.from_database(database)
 
 
-def start_projections(database: Database, marketplace: Marketplace | None = None,
-                      names: list[str] | None = None):
-    """Keep the read models up to date in a background thread; ``.stop()`` ends it."""
+def build_projection_runner(database: Database, names: list[str] | None = None,
+                            marketplace: Marketplace | None = None):
+    """The runner of the projections ``names`` (all by default); ``.catch_up()`` once, or
+    follow the log (``run_forever``, ``start_in_thread``)."""
     from .projections.runner import ProjectionRunner
 
     mapper = marketplace.mapper if marketplace is not None else None
-    return ProjectionRunner(database, names, mapper=mapper).start_in_thread()
+    return ProjectionRunner(database, names, mapper=mapper)
+
+
+def start_projections(database: Database, marketplace: Marketplace | None = None,
+                      names: list[str] | None = None):
+    """Keep the read models up to date in a background thread; ``.stop()`` ends it."""
+    return build_projection_runner(database, names, marketplace).start_in_thread()
 
 
 def start_webhooks(database: Database, marketplace: Marketplace):
