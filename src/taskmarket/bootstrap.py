@@ -142,16 +142,23 @@ def start_for_serve(database: Database, marketplace: Marketplace, settings: Sett
     other."""
     from .jobs.runtime import start_background
 
-    stripe_setup = build_stripe(settings, start_emulator=True)
-    if stripe_setup.emulator is not None:
-        secret = stripe_setup.emulator.state.configure_webhooks(
-            f"{public_url}/webhooks/stripe", settings.stripe_webhook_secret)
-        stripe_setup.webhook_secret = secret
+    stripe_setup = stripe_for_serve(settings, public_url)
     broker = build_broker(database, settings.redis_url)
     background = start_background(
         database, marketplace, broker, stripe_setup.gateway, run_worker=run_worker,
         reconciler=daily_reconciler(database, marketplace, stripe_setup.gateway))
     return background, stripe_setup
+
+
+def stripe_for_serve(settings: Settings, public_url: str):
+    """Stripe as `taskmarket serve` connects it: without a key, the emulator it starts,
+    told to send its webhooks to this server (the secret it signs them with is kept)."""
+    stripe_setup = build_stripe(settings, start_emulator=True)
+    if stripe_setup.emulator is not None:
+        secret = stripe_setup.emulator.state.configure_webhooks(
+            f"{public_url}/webhooks/stripe", settings.stripe_webhook_secret)
+        stripe_setup.webhook_secret = secret
+    return stripe_setup
 
 
 def run_worker_process(data_dir: Path, threads: int, log_level: str | None = None) -> None:

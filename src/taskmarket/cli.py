@@ -17,8 +17,8 @@ from pathlib import Path
 import click
 
 from .bootstrap import (
-    build_marketplace, build_projection_runner, build_stripe, run_worker_process,
-    start_for_serve, start_projections, start_webhooks,
+    build_marketplace, build_stripe, run_worker_process, start_for_serve, start_projections,
+    start_webhooks,
 )
 from .domain import DomainError, Role
 from .settings import Settings
@@ -262,10 +262,11 @@ def list_keys(data_dir: Path) -> None:
     """Every API key: id, role, name, whom it acts for, issued and revoked times."""
     from .global_ids import to_global_id
     from .projections.api_keys import page
+    from .projections.runner import ProjectionRunner
 
     database, marketplace = open_services(data_dir)
     # Bring the key list up to date first: no server may be running to do it.
-    build_projection_runner(database, ["api_keys"], marketplace).catch_up()
+    ProjectionRunner(database, ["api_keys"], mapper=marketplace.mapper).catch_up()
     marketplace.close()
     click.echo("id\trole\tname\tacts for\tcreated\trevoked")
     after = None
