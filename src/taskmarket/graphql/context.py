@@ -67,10 +67,10 @@ class Services:
     # How long a mutation waits for the projections to show its own writes.
     read_your_writes_timeout: float = field(default_factory=lambda: float(
         os.environ.get("TASKMARKET_READ_YOUR_WRITES_SECONDS", "5")))
-    # Ends the WebSocket sessions of revoked keys (built by create_app; None: not followed).
+    # Ends the WebSocket sessions of revoked keys (bootstrap builds it; None: not followed).
     revocations: Any = None
-    # Builds the Stripe reconciler on first use (serve starts its Stripe emulator after the
-    # app is built); None where no Stripe is configured.
+    # Builds the Stripe reconciler on first use (a server without Stripe still starts);
+    # None where no Stripe is configured.
     reconciler_factory: Callable[[], Any] | None = None
     watcher: LogWatcher = field(init=False)
 
