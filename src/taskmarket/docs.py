@@ -6,8 +6,10 @@
 Error codes are found by reading the package's source: every UPPER_SNAKE literal given as
 the code of a ``DomainError``, ``ensure`` or ``ClientError``. Which mutations return a
 code follows the calls from each mutation's resolver through the functions it calls (by
-name, across the package): an over-approximation when two functions share a name, never
-an omission of a direct path. Event types and their fields come from the aggregates'
+name, across the package, and into functions handed on by name): an over-approximation
+when two functions share a name, never an omission of a direct path. A call of a name the
+function binds itself (``run_mutation`` calling the ``command`` it was given) is not
+followed by name: the code it runs is walked where it was written. Event types and their fields come from the aggregates'
 event classes (``domain.catalog``). A code or event without a hand-written line below is
 still listed: a code described by the messages the code gives with it, an event as
 "not described yet".
@@ -149,6 +151,24 @@ def _message_of(call: ast.Call) -> str | None:
     return None
 
 
+def _bound_names(function: ast.AST) -> set[str]:
+    """Names the function (or a function nested in it) binds: parameters, assignments,
+    loop variables, nested definitions. A call of such a name runs what was passed or
+    defined here (``run_mutation`` calling the resolver's ``command``): the code it runs
+    is already in the walk of the function that wrote it, so it is not followed by name
+    (which would join every function of that name across the package)."""
+    bound: set[str] = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        elif node is not function and isinstance(node, (ast.FunctionDef,
+                                                        ast.AsyncFunctionDef)):
+            bound.add(node.name)
+    return bound
+
+
 def _is_mutation(function: ast.AST) -> bool:
     for decorator in getattr(function, "decorator_list", []):
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
@@ -186,12 +206,18 @@ class SourceIndex:
         for decorator in function.decorator_list:  # type: ignore[attr-defined]
             if isinstance(decorator, ast.Name):  # @retry_on_conflict wraps the call
                 calls.add(decorator.id)
+        bound = _bound_names(function)
         for node in ast.walk(function):
             if isinstance(node, ast.Call):
                 if code := _code_of(node):
                     codes.add(code)
-                if called := _called_name(node):
+                called = _called_name(node)
+                if called and not (isinstance(node.func, ast.Name) and called in bound):
                     calls.add(called)
+                # A function handed on by name (a payload field's ``shown``) runs too.
+                calls.update(argument.id for argument in
+                             [*node.args, *(k.value for k in node.keywords)]
+                             if isinstance(argument, ast.Name) and argument.id not in bound)
 
     def all_codes(self) -> set[str]:
         return set().union(*self.codes.values()) | set(self.messages)

@@ -9,6 +9,11 @@ from ..domain import DomainError, Role
 from ..domain.apikey import a_key_of
 
 BEARER = "bearer "
+# The roles a mutation may require (run_mutation's ``roles``).
+ADMIN = (Role.ADMIN,)
+REQUESTER = (Role.REQUESTER,)
+WORKER = (Role.WORKER,)
+MONEY_KEEPERS = (Role.FINANCE, Role.ADMIN)
 
 
 @dataclass(frozen=True)

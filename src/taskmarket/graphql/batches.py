@@ -14,10 +14,10 @@ from ..domain.batch import AggregationMethod as DomainAggregation
 from ..domain.batch import BatchItem, BatchSpec, BatchStatus as DomainBatchStatus, QualityRules
 from ..global_ids import decode_one, to_global_id
 from . import visibility
-from .auth import Viewer, require_requester
-from .commands import execute
+from .auth import REQUESTER, Viewer
 from .context import Context, ctx
 from .errors import ClientError, UserError
+from .mutation import Caller, Done, Shown, run_mutation, returned
 from .pagination import Connection, connection, page_size
 from .types import (
     Money, MoneyInput, Node, Requester, Task, Worker, forbidden_field, load_requester,
@@ -290,59 +290,49 @@ def items_of(input: AddBatchItemsInput) -> list[BatchItem]:
             for item in input.items]
 
 
+def batch_shown(index: int | None = None) -> Shown:
+    async def show(done: Done[Any]) -> Optional[Batch]:
+        return await load_batch(done.context,
+                                done.value if index is None else done.value[index])
+
+    return show
+
+
 @strawberry.type
 class BatchMutations:
     @strawberry.mutation(description="REQUESTER.")
     async def create_batch(self, info: strawberry.Info,
                            input: CreateBatchInput) -> CreateBatchPayload:
-        context = ctx(info)
+        def command(caller: Caller) -> UUID:
+            return caller.marketplace.create_batch(caller.subject_id, spec_of(input),
+                                                   input.idempotency_key)
 
-        def command():
-            requester_id = require_requester(context.need_viewer())
-            return context.marketplace.create_batch(requester_id, spec_of(input),
-                                                    input.idempotency_key)
-
-        outcome = await execute(context, "createBatch", command)
-        if not outcome.ok:
-            return CreateBatchPayload(user_errors=outcome.errors)
-        return CreateBatchPayload(batch=await load_batch(context, outcome.value))
+        return await run_mutation(info, "createBatch", command, CreateBatchPayload,
+                                  roles=REQUESTER, batch=batch_shown())
 
     @strawberry.mutation(description="REQUESTER (owner): escrow for the items is reserved "
                          "from its balance.")
     async def add_batch_items(self, info: strawberry.Info,
                               input: AddBatchItemsInput) -> AddBatchItemsPayload:
-        context = ctx(info)
-        batch_id_holder: list[UUID] = []
-
-        def command():
-            requester_id = require_requester(context.need_viewer())
+        def command(caller: Caller) -> tuple[UUID, int]:
             batch_id = decode_one(input.batch_id, "Batch", "batchId")
-            batch_id_holder.append(batch_id)
-            return context.marketplace.add_batch_items(batch_id, requester_id,
-                                                       input.idempotency_key, items_of(input))
+            return batch_id, caller.marketplace.add_batch_items(
+                batch_id, caller.subject_id, input.idempotency_key, items_of(input))
 
-        outcome = await execute(context, "addBatchItems", command)
-        if not outcome.ok:
-            return AddBatchItemsPayload(user_errors=outcome.errors)
-        return AddBatchItemsPayload(batch=await load_batch(context, batch_id_holder[0]),
-                                    added=outcome.value)
+        return await run_mutation(info, "addBatchItems", command, AddBatchItemsPayload,
+                                  roles=REQUESTER, batch=batch_shown(0), added=returned(1))
 
     @strawberry.mutation(description="REQUESTER (owner): cancels open items and refunds "
                          "their escrow.")
     async def cancel_batch(self, info: strawberry.Info,
                            input: CancelBatchInput) -> CancelBatchPayload:
-        context = ctx(info)
-
-        def command():
-            requester_id = require_requester(context.need_viewer())
+        def command(caller: Caller) -> UUID:
             batch_id = decode_one(input.batch_id, "Batch", "batchId")
-            context.marketplace.cancel_batch(batch_id, requester_id)
+            caller.marketplace.cancel_batch(batch_id, caller.subject_id)
             return batch_id
 
-        outcome = await execute(context, "cancelBatch", command)
-        if not outcome.ok:
-            return CancelBatchPayload(user_errors=outcome.errors)
-        return CancelBatchPayload(batch=await load_batch(context, outcome.value))
+        return await run_mutation(info, "cancelBatch", command, CancelBatchPayload,
+                                  roles=REQUESTER, batch=batch_shown())
 
 
 @strawberry.type

@@ -20,7 +20,7 @@ from .types import (
 )
 from .types import Role as RoleEnum
 from .directory import load_api_key
-from .webhooks import resolve_webhook_node
+from .webhook_queries import resolve_webhook_node
 
 
 @strawberry.type(description="Who the API key belongs to.")

@@ -24,7 +24,9 @@ from .scalars import SCALAR_MAP
 from .subscriptions import Subscriptions
 from .tasks import TaskMutations
 from .types import Claim, Payout, Requester, Submission, Task, Worker
-from .webhooks import WebhookDelivery, WebhookEndpoint, WebhookMutations, WebhookQueries
+from .webhook_queries import WebhookQueries
+from .webhook_types import WebhookDelivery, WebhookEndpoint
+from .webhooks import WebhookMutations
 from .work import WorkMutations
 
 Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries, DirectoryQueries,
