@@ -64,33 +64,31 @@ async def load_api_key(context: Context, key_id: Any) -> Optional[ApiKeyInfo]:
     return ApiKeyInfo.from_row(row) if row else None
 
 
+async def admin_page(info: strawberry.Info, what: str, node_type: Any, read: str,
+                     first: Optional[int], after: Optional[str], *filters: Any) -> Connection:
+    """A page of an ADMIN list: ``context.reads.<read>(*filters, size + 1, after)``."""
+    context = ctx(info)
+    size = page_size(first)
+    need_admin(context, what)
+    rows = await context.call(getattr(context.reads, read), *filters, size + 1, after)
+    return connection(rows, size, node_type.from_row)
+
+
 @strawberry.type
 class DirectoryQueries:
     @strawberry.field(description="ADMIN.")
     async def requesters(self, info: strawberry.Info, first: Optional[int] = None,
                          after: Optional[str] = None) -> Connection[Requester]:
-        context = ctx(info)
-        size = page_size(first)
-        need_admin(context, "requesters")
-        rows = await context.call(context.reads.requester_page, size + 1, after)
-        return connection(rows, size, Requester.from_row)
+        return await admin_page(info, "requesters", Requester, "requester_page", first, after)
 
     @strawberry.field(description="ADMIN.")
     async def workers(self, info: strawberry.Info, first: Optional[int] = None,
                       after: Optional[str] = None,
                       skill: Optional[str] = None) -> Connection[Worker]:
-        context = ctx(info)
-        size = page_size(first)
-        need_admin(context, "workers")
         wanted = skill.strip().lower() if skill is not None else None
-        rows = await context.call(context.reads.worker_page, wanted, size + 1, after)
-        return connection(rows, size, Worker.from_row)
+        return await admin_page(info, "workers", Worker, "worker_page", first, after, wanted)
 
     @strawberry.field(description="ADMIN; never shows a secret.")
     async def api_keys(self, info: strawberry.Info, first: Optional[int] = None,
                        after: Optional[str] = None) -> Connection[ApiKeyInfo]:
-        context = ctx(info)
-        size = page_size(first)
-        need_admin(context, "API keys")
-        rows = await context.call(context.reads.api_key_page, size + 1, after)
-        return connection(rows, size, ApiKeyInfo.from_row)
+        return await admin_page(info, "API keys", ApiKeyInfo, "api_key_page", first, after)

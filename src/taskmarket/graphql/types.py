@@ -256,6 +256,15 @@ class Task(Node):
         return [Event.from_row(row) for row in rows]
 
 
+async def task_of_row(root: Any, info: strawberry.Info) -> Task:
+    """The task of a claim's or a submission's row."""
+    return Task.from_row(await ctx(info).loaders.tasks.load(root.row.task_id))
+
+
+async def worker_of_row(root: Any, info: strawberry.Info) -> Worker:
+    return Worker.from_row(await ctx(info).loaders.workers.load(root.row.worker_id))
+
+
 @strawberry.type
 class Claim(Node):
     status: ClaimStatus
@@ -268,13 +277,8 @@ class Claim(Node):
                    status=enum_value(ClaimStatus, row.status), expires_at=row.expires_at,
                    row=row)
 
-    @strawberry.field
-    async def task(self, info: strawberry.Info) -> Task:
-        return Task.from_row(await ctx(info).loaders.tasks.load(self.row.task_id))
-
-    @strawberry.field
-    async def worker(self, info: strawberry.Info) -> Worker:
-        return Worker.from_row(await ctx(info).loaders.workers.load(self.row.worker_id))
+    task: Task = strawberry.field(resolver=task_of_row)
+    worker: Worker = strawberry.field(resolver=worker_of_row)
 
 
 @strawberry.type
@@ -293,13 +297,8 @@ class Submission(Node):
             feedback=row.feedback, submitted_at=row.submitted_at, row=row,
         )
 
-    @strawberry.field
-    async def task(self, info: strawberry.Info) -> Task:
-        return Task.from_row(await ctx(info).loaders.tasks.load(self.row.task_id))
-
-    @strawberry.field
-    async def worker(self, info: strawberry.Info) -> Worker:
-        return Worker.from_row(await ctx(info).loaders.workers.load(self.row.worker_id))
+    task: Task = strawberry.field(resolver=task_of_row)
+    worker: Worker = strawberry.field(resolver=worker_of_row)
 
     @strawberry.field
     async def claim(self, info: strawberry.Info) -> Claim:

@@ -50,3 +50,4 @@ def endpoint_for(context: Context, global_id: str, field: str = "endpointId") ->
 def endpoint_node(context: Context, endpoint_id: UUID) -> WebhookEndpoint:
     """The endpoint as its aggregate has it now (blocking)."""
     return WebhookEndpoint.from_aggregate(context.marketplace.get_webhook_endpoint(endpoint_id))
+

@@ -3,7 +3,9 @@ secret, redeliver one delivery. Who may do what: webhook_access.py."""
 
 from __future__ import annotations
 
-from typing import Optional
+from collections.abc import Callable
+from typing import Any, Optional, TypeVar
+from uuid import UUID
 
 import strawberry
 
@@ -15,6 +17,8 @@ from .mutation import Caller, run_mutation, returned
 from .visibility import sees_webhook_endpoint
 from .webhook_access import endpoint_for, endpoint_node, own_requester
 from .webhook_types import WebhookEndpoint
+
+P = TypeVar("P")
 
 
 @strawberry.input
@@ -95,6 +99,19 @@ class RedeliverWebhookPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+async def endpoint_mutation(info: strawberry.Info, name: str, payload: Callable[..., P],
+                            global_id: str, change: Callable[[Caller, UUID], Any]) -> P:
+    """A mutation that changes one endpoint the caller may manage (NOT_FOUND otherwise)
+    and answers the endpoint as it is after the change."""
+
+    def command(caller: Caller) -> WebhookEndpoint:
+        endpoint = endpoint_for(caller.context, global_id)
+        change(caller, endpoint.id)
+        return endpoint_node(caller.context, endpoint.id)
+
+    return await run_mutation(info, name, command, payload, endpoint=returned())
+
+
 @strawberry.type
 class WebhookMutations:
     @strawberry.mutation
@@ -117,52 +134,38 @@ class WebhookMutations:
     async def replay_webhook_endpoint(
             self, info: strawberry.Info,
             input: ReplayWebhookEndpointInput) -> ReplayWebhookEndpointPayload:
-        def command(caller: Caller) -> WebhookEndpoint:
-            endpoint = endpoint_for(caller.context, input.endpoint_id)
-            caller.marketplace.replay_webhook_endpoint(endpoint.id,
-                                                       decode_position(input.after))
-            return endpoint_node(caller.context, endpoint.id)
-
-        return await run_mutation(info, "replayWebhookEndpoint", command,
-                                  ReplayWebhookEndpointPayload, endpoint=returned())
+        return await endpoint_mutation(
+            info, "replayWebhookEndpoint", ReplayWebhookEndpointPayload, input.endpoint_id,
+            lambda caller, endpoint_id: caller.marketplace.replay_webhook_endpoint(
+                endpoint_id, decode_position(input.after)))
 
     @strawberry.mutation
     async def update_webhook_endpoint(
             self, info: strawberry.Info,
             input: UpdateWebhookEndpointInput) -> WebhookEndpointPayload:
-        def command(caller: Caller) -> WebhookEndpoint:
-            endpoint = endpoint_for(caller.context, input.endpoint_id)
-            types = None if input.event_types is None else list(input.event_types)
-            caller.marketplace.update_webhook_endpoint(endpoint.id, input.url, types,
-                                                       audience=caller.viewer.role)
-            return endpoint_node(caller.context, endpoint.id)
-
-        return await run_mutation(info, "updateWebhookEndpoint", command,
-                                  WebhookEndpointPayload, endpoint=returned())
+        types = None if input.event_types is None else list(input.event_types)
+        return await endpoint_mutation(
+            info, "updateWebhookEndpoint", WebhookEndpointPayload, input.endpoint_id,
+            lambda caller, endpoint_id: caller.marketplace.update_webhook_endpoint(
+                endpoint_id, input.url, types, audience=caller.viewer.role))
 
     @strawberry.mutation
     async def disable_webhook_endpoint(
             self, info: strawberry.Info,
             input: DisableWebhookEndpointInput) -> WebhookEndpointPayload:
-        def command(caller: Caller) -> WebhookEndpoint:
-            endpoint = endpoint_for(caller.context, input.endpoint_id)
-            caller.marketplace.disable_webhook_endpoint(
-                endpoint.id, input.reason or "disabled by its owner")
-            return endpoint_node(caller.context, endpoint.id)
-
-        return await run_mutation(info, "disableWebhookEndpoint", command,
-                                  WebhookEndpointPayload, endpoint=returned())
+        reason = input.reason or "disabled by its owner"
+        return await endpoint_mutation(
+            info, "disableWebhookEndpoint", WebhookEndpointPayload, input.endpoint_id,
+            lambda caller, endpoint_id: caller.marketplace.disable_webhook_endpoint(
+                endpoint_id, reason))
 
     @strawberry.mutation
     async def enable_webhook_endpoint(self, info: strawberry.Info,
                                       input: WebhookEndpointInput) -> WebhookEndpointPayload:
-        def command(caller: Caller) -> WebhookEndpoint:
-            endpoint = endpoint_for(caller.context, input.endpoint_id)
-            caller.marketplace.enable_webhook_endpoint(endpoint.id)
-            return endpoint_node(caller.context, endpoint.id)
-
-        return await run_mutation(info, "enableWebhookEndpoint", command,
-                                  WebhookEndpointPayload, endpoint=returned())
+        return await endpoint_mutation(
+            info, "enableWebhookEndpoint", WebhookEndpointPayload, input.endpoint_id,
+            lambda caller, endpoint_id: caller.marketplace.enable_webhook_endpoint(
+                endpoint_id))
 
     @strawberry.mutation
     async def rotate_webhook_secret(self, info: strawberry.Info,
