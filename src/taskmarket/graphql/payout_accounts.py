@@ -13,7 +13,8 @@ from .auth import ADMIN, REQUESTER, Viewer, forbidden_command, require
 from .context import Context
 from .errors import UserError
 from .mutation import Caller, read_node, run_mutation, returned
-from .types import MoneyInput, Payout, Requester, Worker
+from .payout_types import Payout
+from .types import MoneyInput, Requester, Worker
 
 
 @strawberry.input

@@ -11,7 +11,7 @@ from ..global_ids import decode_one
 from .auth import MONEY_KEEPERS
 from .errors import UserError
 from .mutation import Caller, read_node, run_mutation
-from .types import Payout
+from .payout_types import Payout
 
 
 @strawberry.input

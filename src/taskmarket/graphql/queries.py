@@ -15,8 +15,9 @@ from .errors import ClientError, client_error_from
 from .events import event_scope, parse_position
 from ..global_ids import PARTS, decode_id, decode_one, parse_global_id
 from .pagination import Connection, connection, page_size
+from .payout_types import Payout
 from .types import (
-    Claim, Event, Node, Payout, PayoutStatus, Requester, Submission, Task, TaskStatus, Worker,
+    Claim, Event, Node, PayoutStatus, Requester, Submission, Task, TaskStatus, Worker,
 )
 from .types import Role as RoleEnum
 from .directory import load_api_key
@@ -71,7 +72,7 @@ async def load_node(context: Context, type_name: str, ids: tuple[UUID, ...]) -> 
             return None
         return (Claim if type_name == "Claim" else Submission).from_row(row)
     if type_name == "Batch":
-        from .batches import load_batch
+        from .batch_types import load_batch
 
         return await load_batch(context, ids[0])
     if type_name == "Payout":

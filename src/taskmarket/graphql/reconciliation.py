@@ -17,7 +17,8 @@ from .context import ctx
 from .errors import UserError
 from .mutation import Caller, Done, run_mutation
 from .pagination import Connection, connection, page_size
-from .types import Node, Payout
+from .payout_types import Payout
+from .types import Node
 
 DiscrepancyKind = strawberry.enum(DiscrepancyKindValue)
 

@@ -11,7 +11,8 @@ from ..global_ids import decode_id
 from .auth import REQUESTER
 from .errors import UserError
 from .mutation import Caller, read_node, run_mutation
-from .types import Payout, ReviewDecision, Submission
+from .payout_types import Payout
+from .types import ReviewDecision, Submission
 
 
 @strawberry.input

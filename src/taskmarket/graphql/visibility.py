@@ -66,3 +66,9 @@ def manages_webhooks(viewer: Viewer) -> bool:
 def sees_webhook_endpoint(viewer: Viewer, endpoint: Any) -> bool:
     return viewer.role == Role.ADMIN or (viewer.role in (Role.REQUESTER, Role.PARTNER)
                                          and endpoint.requester_id == viewer.requester_id)
+
+
+def sees_batch(viewer: Viewer, row: Any) -> bool:
+    """A batch is read by whoever may see its items: its requester's keys, ADMIN and
+    FINANCE, and workers (who need its instructions and answer schema)."""
+    return viewer.role == Role.WORKER or sees_task(viewer, row)
