@@ -20,7 +20,8 @@ from .errors import ApiError, invalid_param, missing_param
 from .faults import Fault, drop_connection
 from .forms import decode_form, fingerprint
 from .state import EmulatorConfig, EmulatorState
-from .store import IdempotentResponse, new_id
+from .fields import new_id
+from .store import IdempotentResponse
 
 _INTEGER = re.compile(r"^-?\d+$")
 _CURRENCY = re.compile(r"^[a-z]{3}$")
