@@ -13,7 +13,7 @@ import strawberry
 
 from ..domain import Role
 from ..global_ids import to_global_id
-from .context import Context, ctx
+from .context import Context, ctx, load_optional
 from .errors import ClientError
 from .pagination import Connection, connection, page_size
 from .types import Node, Requester, Worker
@@ -37,17 +37,16 @@ class ApiKeyInfo(Node):
 
     @strawberry.field(description="The requester a REQUESTER or PARTNER key acts for.")
     async def requester(self, info: strawberry.Info) -> Optional[Requester]:
-        if self.row.subject_id is None or self.row.role == Role.WORKER.value:
+        if self.row.role == Role.WORKER.value:
             return None
-        found = await ctx(info).loaders.requesters.load(self.row.subject_id)
-        return Requester.from_row(found) if found else None
+        return await load_optional(ctx(info).loaders.requesters, self.row.subject_id,
+                                   Requester)
 
     @strawberry.field(description="The worker a WORKER key acts for.")
     async def worker(self, info: strawberry.Info) -> Optional[Worker]:
-        if self.row.subject_id is None or self.row.role != Role.WORKER.value:
+        if self.row.role != Role.WORKER.value:
             return None
-        found = await ctx(info).loaders.workers.load(self.row.subject_id)
-        return Worker.from_row(found) if found else None
+        return await load_optional(ctx(info).loaders.workers, self.row.subject_id, Worker)
 
 
 def need_admin(context: Context, what: str) -> None:

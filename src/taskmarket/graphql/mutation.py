@@ -26,7 +26,7 @@ import strawberry
 from ..domain import Role
 from .auth import Viewer, require
 from .commands import execute
-from .context import Context, ctx
+from .context import Context, ctx, load_optional
 
 T = TypeVar("T")
 P = TypeVar("P")
@@ -96,9 +96,6 @@ def read_node(node_type: Any, loader: str, index: int | None = None) -> Shown:
 
     async def show(done: Done[Any]) -> Optional[Any]:
         key = done.value if index is None else done.value[index]
-        if key is None:
-            return None
-        row = await getattr(done.context.loaders, loader).load(key)
-        return node_type.from_row(row) if row else None
+        return await load_optional(getattr(done.context.loaders, loader), key, node_type)
 
     return show

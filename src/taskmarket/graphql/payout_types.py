@@ -9,7 +9,7 @@ from typing import Annotated, Any, Optional
 import strawberry
 
 from ..global_ids import to_global_id
-from .context import ctx
+from .context import ctx, load_optional
 from .types import Event, Money, Node, PayoutStatus, Submission, Worker, enum_value
 
 
@@ -58,10 +58,8 @@ class Payout(Node):
 
     @strawberry.field
     async def submission(self, info: strawberry.Info) -> Optional[Submission]:
-        if self.row.submission_id is None:
-            return None
-        row = await ctx(info).loaders.submissions.load(self.row.submission_id)
-        return Submission.from_row(row) if row else None
+        return await load_optional(ctx(info).loaders.submissions, self.row.submission_id,
+                                   Submission)
 
     @strawberry.field(description="FINANCE and ADMIN: why it was paid and from which money.")
     async def trace(self, info: strawberry.Info

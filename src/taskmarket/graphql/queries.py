@@ -10,7 +10,7 @@ import strawberry
 from ..domain import DomainError, Role
 from . import visibility
 from .auth import Viewer
-from .context import Context, ctx
+from .context import Context, ctx, load_optional
 from .errors import ClientError, client_error_from
 from .events import event_scope, parse_position
 from ..global_ids import PARTS, decode_id, decode_one, parse_global_id
@@ -32,17 +32,12 @@ class Me:
 
     @strawberry.field(description="The requester a REQUESTER or PARTNER key acts for.")
     async def requester(self, info: strawberry.Info) -> Optional[Requester]:
-        if self.viewer.requester_id is None:
-            return None
-        row = await ctx(info).loaders.requesters.load(self.viewer.requester_id)
-        return Requester.from_row(row) if row else None
+        return await load_optional(ctx(info).loaders.requesters, self.viewer.requester_id,
+                                   Requester)
 
     @strawberry.field(description="The worker a WORKER key acts for.")
     async def worker(self, info: strawberry.Info) -> Optional[Worker]:
-        if self.viewer.worker_id is None:
-            return None
-        row = await ctx(info).loaders.workers.load(self.viewer.worker_id)
-        return Worker.from_row(row) if row else None
+        return await load_optional(ctx(info).loaders.workers, self.viewer.worker_id, Worker)
 
 
 def forbidden_query(message: str) -> ClientError:

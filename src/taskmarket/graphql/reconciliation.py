@@ -13,7 +13,7 @@ from ..domain.reconciliation import DiscrepancyKind as DiscrepancyKindValue
 from ..global_ids import to_global_id
 from .auth import MONEY_KEEPERS
 from .books import need_finance
-from .context import ctx
+from .context import ctx, load_optional
 from .errors import UserError
 from .mutation import Caller, Done, run_mutation
 from .pagination import Connection, connection, page_size
@@ -36,10 +36,8 @@ class Discrepancy:
 
     @strawberry.field
     async def payout(self, info: strawberry.Info) -> Optional[Payout]:
-        if self.payout_id is None:
-            return None
-        row = await ctx(info).loaders.payouts.load(UUID(self.payout_id))
-        return Payout.from_row(row) if row else None
+        payout_id = UUID(self.payout_id) if self.payout_id is not None else None
+        return await load_optional(ctx(info).loaders.payouts, payout_id, Payout)
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> "Discrepancy":

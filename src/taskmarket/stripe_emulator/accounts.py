@@ -119,10 +119,7 @@ class AccountCommands:
             return copy.deepcopy(link)
 
     def get_account(self, account_id: str) -> dict[str, Any]:
-        with self._lock:
-            if account_id not in self.accounts:
-                raise no_such("account", account_id)
-            return copy.deepcopy(self.accounts[account_id])
+        return self._copy_of(self.accounts, "account", account_id)
 
     def all_accounts(self) -> list[dict[str, Any]]:
         with self._lock:

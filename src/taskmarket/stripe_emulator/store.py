@@ -121,6 +121,13 @@ class Store(AccountCommands, TransferCommands):
                 self._db.close()
                 self._db = None
 
+    def _copy_of(self, objects: dict[str, Any], kind: str, object_id: str) -> dict[str, Any]:
+        """A copy of one stored object; Stripe's resource_missing when there is none."""
+        with self._lock:
+            if object_id not in objects:
+                raise no_such(kind, object_id)
+            return copy.deepcopy(objects[object_id])
+
     def set_balance(self, amount: int | None) -> None:
         """Set the platform's available balance (``None`` = unlimited)."""
         with self._lock:

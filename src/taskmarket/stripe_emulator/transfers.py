@@ -65,10 +65,7 @@ class TransferCommands:
             return copy.deepcopy(transfer)
 
     def get_transfer(self, transfer_id: str) -> dict[str, Any]:
-        with self._lock:
-            if transfer_id not in self.transfers:
-                raise no_such("transfer", transfer_id)
-            return copy.deepcopy(self.transfers[transfer_id])
+        return self._copy_of(self.transfers, "transfer", transfer_id)
 
     def update_transfer(self, transfer_id: str, *, description: str | None = None,
                         metadata: dict[str, str] | None = None) -> dict[str, Any]:
