@@ -25,6 +25,7 @@ from .domain import DomainError, Payout, Requester, Task, Worker
 from .domain.ids import payout_id_for_submission, task_id_for_key
 from .domain.task import ReviewDecision, TaskSpec
 from .domain.values import check_idempotency_key
+from .domain.webhook import check_url
 from .domain.worker import normalize_skills
 from .payout_commands import PayoutCommands
 from .people_commands import PeopleCommands
@@ -56,11 +57,27 @@ class Marketplace(PeopleCommands, PayoutCommands, WebhookCommands, BatchCommands
 
     def __init__(self, env: dict[str, str] | None = None,
                  clock: Callable[[], datetime] = utc_now,
-                 task_candidates: Callable[[list[str], str | None], Any] | None = None):
+                 task_candidates: Callable[[list[str], str | None], Any] | None = None,
+                 webhook_records: Any = None,
+                 check_webhook_target: Callable[[str], str] = check_url):
+        """The composition root (bootstrap.py) hands in what reaches past the event store;
+        each is closed with the application when it has a ``close()``."""
         super().__init__(env=env)
         self.clock = clock
         # (worker skills, skill filter) -> task ids in preference order; see claim_next_task.
         self.task_candidates = task_candidates
+        # Stores signing secrets outside the event log (domain/webhook.py), finds deliveries.
+        self.webhook_records = webhook_records
+        # A webhook URL -> the URL, checked (INVALID_INPUT): by default for its shape (the
+        # domain's rule); the composition root adds its destination (webhooks/targets.py).
+        self.check_webhook_target = check_webhook_target
+
+    def close(self) -> None:
+        super().close()
+        for collaborator in (self.task_candidates, self.webhook_records):
+            close = getattr(collaborator, "close", None)
+            if close is not None:
+                close()
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         recordings = super().save(*objs, **kwargs)

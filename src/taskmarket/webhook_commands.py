@@ -4,7 +4,6 @@ Signing secrets are kept outside the event log (``webhook_records``; domain/webh
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from .command_retry import retry_on_conflict
@@ -18,9 +17,6 @@ from .event_visibility import endpoint_visibility
 class WebhookCommands:
     """Commands on webhook endpoints; ``self`` is the Marketplace."""
 
-    # Set by bootstrap: stores signing secrets outside the event log (domain/webhook.py).
-    webhook_records: Any = None
-
     def get_webhook_endpoint(self, endpoint_id: UUID) -> WebhookEndpoint:
         return self._load(WebhookEndpoint, endpoint_id, "endpointId")
 
@@ -30,10 +26,8 @@ class WebhookCommands:
         """Register an endpoint for a requester's events; returns its id and its secret.
 
         It receives what a key of role ``audience`` (the caller's) may read of them."""
-        from .webhooks.targets import check_target
-
         self.get_requester(requester_id)
-        url = check_target(url)
+        url = self.check_webhook_target(url)
         allowed = deliverable_types_except(
             endpoint_visibility(audience, requester_id).hidden_kinds)
         secret = new_secret()
@@ -49,11 +43,9 @@ class WebhookCommands:
                                 event_types: list[str] | None = None,
                                 audience: Role | None = None) -> None:
         """Change an endpoint; it then receives what a key of role ``audience`` may read."""
-        from .webhooks.targets import check_target
-
         endpoint = self.get_webhook_endpoint(endpoint_id)
         if url is not None:
-            url = check_target(url)
+            url = self.check_webhook_target(url)
         role = audience or Role(endpoint.audience)
         allowed = deliverable_types_except(
             endpoint_visibility(role, endpoint.requester_id).hidden_kinds)
