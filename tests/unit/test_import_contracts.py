@@ -22,7 +22,6 @@ KNOWN_CYCLES = {
     # Strawberry types that refer to each other (issue 12's thin-GraphQL work).
     ("taskmarket.graphql.finance", "taskmarket.graphql.books"),
     ("taskmarket.graphql.types", "taskmarket.graphql.batch_types"),
-    ("taskmarket.graphql.types", "taskmarket.graphql.trace"),
 }
 
 
