@@ -3,8 +3,9 @@
 `cli.py` (serve, worker, the commands), `web.py` and `database_setup.py` ask this module
 for what they run; nothing below it (application, read models, jobs, webhooks, GraphQL)
 builds its own collaborators or imports this module. Builders of heavy adapters (Dramatiq,
-the webhook engine, the GraphQL services) import them when called, so the CLI starts
-quickly; none of those modules imports this one back (tests/unit/test_import_contracts.py).
+the webhook engine, the GraphQL services, even the database driver) import them when
+called, so the CLI starts quickly; none of those modules imports this one back
+(tests/unit/test_import_contracts.py).
 """
 
 from __future__ import annotations
@@ -16,16 +17,15 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .application import Marketplace
 from .clock import utc_now
-from .database import Database, open_database
 from .domain import DomainError
-from .persistence.mapping import event_mapper
-from .projections.open_tasks import OpenTasks
 from .settings import Settings
-from .webhooks.records import WebhookRecords
-from .webhooks.targets import check_target
+
+if TYPE_CHECKING:
+    from .database import Database
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,11 @@ def build_marketplace(database: Database, clock: Callable[[], datetime] = utc_no
     """The event-sourced application on ``database`` (its tables are created if missing),
     with what it reaches past the event store: open tasks to claim (a read-model query),
     the webhook tables, and the check of a webhook URL's destination."""
+    from .persistence.mapping import event_mapper
+    from .projections.open_tasks import OpenTasks
+    from .webhooks.records import WebhookRecords
+    from .webhooks.targets import check_target
+
     settings = {**database.eventsourcing_env(), **POOL, **EVENT_STORE, **env}
     return Marketplace(env=settings, clock=clock,
                        task_candidates=OpenTasks(database, event_mapper(settings)),
@@ -165,6 +170,7 @@ def run_worker_process(data_dir: Path, threads: int, log_level: str | None = Non
     """One `taskmarket worker` process: Dramatiq worker threads until SIGTERM/SIGINT."""
     import signal
 
+    from .database import open_database
     from .jobs.runtime import start_background
     from .logs import configure_logging
 
