@@ -193,9 +193,10 @@ def run_worker_process(data_dir: Path, threads: int, log_level: str | None = Non
 def build_web_services(database: Database, marketplace: Marketplace, reads,
                        settings: Settings | None = None, stripe_setup=None):
     """What the GraphQL API needs: the application, the read models, the revocation
-    follower, payout accounts when this process has a Stripe connection (``stripe_setup``)
+    follower, the keys already seen, payout accounts when this process has a Stripe connection (``stripe_setup``)
     and the reconciler (built on first use)."""
     from .graphql.context import Services
+    from .graphql.known_keys import KnownKeys
     from .graphql.revocation import KeyRevocations
     from .payout_accounts import PayoutAccounts
 
@@ -203,4 +204,5 @@ def build_web_services(database: Database, marketplace: Marketplace, reads,
                        if stripe_setup is not None else None)
     return Services(marketplace, reads, payout_accounts=payout_accounts,
                     revocations=KeyRevocations(database, marketplace),
+                    keys=KnownKeys(database, marketplace),
                     reconciler_factory=reconciler_factory(marketplace, reads, settings))
