@@ -51,6 +51,7 @@ class KnownKeys:
         self._running: asyncio.Future[None] | None = None
         self._next: asyncio.Future[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
         recorder = marketplace.recorder
         table = sql.SQL("{schema}.{table}").format(
             schema=sql.Identifier(recorder.datastore.schema),
@@ -102,16 +103,19 @@ class KnownKeys:
         await asyncio.shield(waiting)
 
     def _start(self, done: asyncio.Future[None]) -> None:
-        task = asyncio.get_running_loop().create_task(self._read(done))
-        task.add_done_callback(lambda _: None)
+        # Kept until it ends (asyncio holds tasks weakly).
+        self._task = asyncio.get_running_loop().create_task(self._read(done))
 
     async def _read(self, done: asyncio.Future[None]) -> None:
         try:
             await self._read_revocations()
-        except BaseException as error:  # noqa: BLE001 - handed to every waiter
+        except Exception as error:  # handed to every waiter, who falls back to a load
             await self._close()
             done.set_exception(error)
             done.exception()  # retrieved here too: no "never retrieved" warning
+        except BaseException:  # cancelled (the loop is closing)
+            done.cancel()
+            raise
         else:
             done.set_result(None)
         finally:
