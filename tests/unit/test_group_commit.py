@@ -25,7 +25,7 @@ def test_a_lone_caller_writes_at_once_in_its_own_thread():
     assert threads == [threading.current_thread().name]
 
 
-def test_callers_queued_behind_a_running_write_share_one_write_and_keep_their_outcomes():
+def test_with_one_write_in_flight_callers_queued_behind_it_share_one_write_and_keep_their_outcomes():
     first_write_started = threading.Event()
     release_first_write = threading.Event()
     batches: list[list[int]] = []
@@ -37,7 +37,7 @@ def test_callers_queued_behind_a_running_write_share_one_write_and_keep_their_ou
             release_first_write.wait(10)
         return [Conflict(p) if p % 2 else p for p in payloads]
 
-    commit = GroupCommit(write)
+    commit = GroupCommit(write, max_in_flight=1)
     outcomes: dict[int, object] = {}
 
     def call(n: int) -> None:
