@@ -6,11 +6,11 @@ sleep. When a write returns, its leader hands each request its outcome and promo
 head of the queue to lead the next batch with everything queued. So a lone caller writes
 at once (no hand-off to another thread), and under load one write serves many callers.
 
-``max_in_flight`` writes may run at once (a pipeline). Whatever orders the writes (the
-event store's table lock) must be in ``write_batch``: with more than one slot the next
-batch is already sent and waiting for that lock while the one ahead of it commits, so the
-hand-off between batches (waking the next leader, building its statement, the round trip)
-happens outside the lock. Nothing here knows about databases.
+``max_in_flight`` writes may run at once (a pipeline; 1 by default). Whatever orders the
+writes (the event store's table lock) must then be in ``write_batch``: with more than one
+slot the next batch is already sent and waiting for that lock while the one ahead of it
+commits, so the hand-off between batches (waking the next leader, building its statement,
+the round trip) happens outside the lock. Nothing here knows about databases.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class GroupCommit(Generic[P, R]):
     """
 
     def __init__(self, write_batch: WriteBatch, max_batch: int = 128,
-                 max_in_flight: int = 2):
+                 max_in_flight: int = 1):
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
         self._write_batch = write_batch

@@ -134,9 +134,12 @@ class TaskmarketPostgresFactory(PostgresFactory):
 class GroupCommitRecorder(PostgresApplicationRecorder):
     """Application recorder whose concurrent saves share one locked transaction."""
 
-    # Batches sent at once: the next one waits for the table lock while the one ahead
-    # commits (the lock, not this, orders them), so the hand-off is off the lock's path.
-    batches_in_flight = 2
+    # Batches sent at once. With 2 the next batch waits for the table lock in PostgreSQL
+    # while the one ahead commits (the lock, not this, orders them: still gap-free), which
+    # takes the hand-off between batches off the lock's path; measured in issue 14 it
+    # halved the batches (figure 10: 9 -> 5 saves at 16 callers) and gained nothing on 2
+    # cores (BENCHMARKS.md), so one batch at a time stays the default.
+    batches_in_flight = 1
 
     def __init__(self, datastore: PostgresDatastore, *,
                  events_table_name: str = "stored_events"):
