@@ -67,9 +67,9 @@ class CpuMeter:
     def __init__(self, database):
         import psutil
 
-        with database.connect() as conn:
+        with database.connect() as conn:  # the backend's parent, while the backend lives
             backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-        self.postmaster = psutil.Process(backend).parent()
+            self.postmaster = psutil.Process(backend).parent()
 
     def seconds(self) -> tuple[float, float]:
         # getrusage sums every thread's run time (ended ones too) at fine resolution;
