@@ -8,6 +8,8 @@ Writes: 16 caller threads, each a tenant, send commands that only save (``regist
 one event, no load) to their tenant's partition (tenant number modulo the partition count).
 Subject: the aggregate saves/s with the same 16 callers spread over 2 and 4 partitions;
 baseline: all 16 on one partition. Interleaved rounds; every server stays up throughout.
+Each row also gives the CPU per save (this process plus every server's processes): on a
+box whose cores are full, that, not the one writer per log, sets the rate.
 
 Merged feed: a follower that wants one stream reads every partition's log by notification
 id and merges the pages by event timestamp (a k-way heap merge). Its position is a vector
@@ -28,7 +30,7 @@ from typing import Any
 
 from taskmarket.bootstrap import build_marketplace
 
-from .command_throughput import run_together
+from .command_throughput import CpuMeter, run_together
 from .infra import embedded_server
 from .report import row
 from .stats import Spread, interleave, ratios
@@ -88,13 +90,20 @@ class MergedFeed:
 def run(quick: bool = False) -> list[dict]:
     rounds, per_measure = (3, 640) if quick else (5, 4_800)
     with ExitStack() as stack:
-        apps = []
+        apps, meters = [], []
         for _ in range(max(PARTITIONS)):
             # The event store only: the Marketplace creates its tables on a bare database.
-            app = build_marketplace(stack.enter_context(embedded_server("partition")))
+            database = stack.enter_context(embedded_server("partition"))
+            app = build_marketplace(database)
             stack.callback(app.close)
             apps.append(app)
+            meters.append(CpuMeter(database))
         names = itertools.count()
+        cpu_per_save: dict[int, list[float]] = {n: [] for n in PARTITIONS}
+
+        def cpu_seconds() -> float:
+            """This process plus every partition's server (idle ones cost little)."""
+            return meters[0].seconds()[0] + sum(meter.seconds()[1] for meter in meters)
 
         def saves(partitions: int) -> float:
             each = per_measure // CALLERS
@@ -104,16 +113,23 @@ def run(quick: bool = False) -> list[dict]:
                 for _ in range(each):
                     app.register_worker(f"t{tenant}-{next(names)}", [])
 
-            return each * CALLERS / run_together(CALLERS, work)
+            before = cpu_seconds()
+            rate = each * CALLERS / run_together(CALLERS, work)
+            cpu_per_save[partitions].append(1e6 * (cpu_seconds() - before) / (each * CALLERS))
+            return rate
 
         saves(max(PARTITIONS))  # warm every partition's pool, not measured
+        for samples in cpu_per_save.values():
+            samples.clear()
         measured = interleave(rounds, {n: (lambda n=n: saves(n)) for n in PARTITIONS})
-        baseline = Spread.of(measured[1])
+
+        def shown(n: int) -> str:
+            cpu = Spread.of(cpu_per_save[n]).median
+            return f"{Spread.of(measured[n]).show(unit='saves/s')}; CPU {cpu:,.0f} us/save"
+
         rows = [row("P", f"saves/s, {CALLERS} callers (tenants) over {n} partitions "
                          f"(a PostgreSQL + a log each)",
-                    Spread.of(measured[n]).show(unit="saves/s"),
-                    f"1 partition {baseline.show(unit='saves/s')}",
-                    ratios(measured[n], measured[1]))
+                    shown(n), f"1 partition {shown(1)}", ratios(measured[n], measured[1]))
                 for n in PARTITIONS if n > 1]
         rows.append(_merged_feed(apps, rounds))
     return rows
