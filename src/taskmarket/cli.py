@@ -92,9 +92,15 @@ def main(log_level: str) -> None:
               help="Run a Dramatiq worker in this process (off when `taskmarket worker` "
                    "processes do the work).")
 @click.option("--projections/--no-projections", "run_projections", default=True,
-              show_default=True, help="Keep the read models up to date in this process "
+              show_default=True, help="Keep the read models up to date "
                                       "(off when `taskmarket projections run` does it).")
-def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: bool) -> None:
+@click.option("--single-process", is_flag=True,
+              help="Run the API, the log followers and the worker in this one process "
+                   "(by default each runs in processes of its own: see --api-processes).")
+@click.option("--api-processes", default=None, type=click.IntRange(1, 64),
+              help="API processes sharing the port [default: the cores, 2 to 4].")
+def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: bool,
+          single_process: bool, api_processes: int | None) -> None:
     """Run the API server (starting the embedded PostgreSQL unless DATABASE_URL is set)."""
     import uvicorn
 
@@ -111,6 +117,17 @@ def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: 
         fail(str(error), status=3)
     exit_on_sigterm()
     database, marketplace = open_services(data_dir)
+    if not single_process:
+        from .supervisor import ServePlan, default_api_processes, serve_in_processes
+
+        marketplace.close()
+        plan = ServePlan(api_processes or default_api_processes(), projections=run_projections,
+                         worker=workers)
+        status = serve_in_processes(database, settings, host, port, plan,
+                                    announce=lambda stripe_setup: click.echo(startup_message(
+                                        f"http://{host}:{port}", settings, stripe_setup)))
+        lock.release()
+        sys.exit(status)
     projections = start_projections(database, marketplace) if run_projections else None
     app = create_app(database, marketplace, settings=settings)
     public_url = f"http://{host}:{port}"

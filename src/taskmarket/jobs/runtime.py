@@ -149,17 +149,26 @@ def start_for_serve(database: Database, marketplace: Marketplace, settings, publ
                     *, run_worker: bool = True) -> tuple[Background, StripeSetup]:
     """What `taskmarket serve` runs next to the API: the outbox, the sweeper and (unless
     workers run separately) a Dramatiq worker; plus the Stripe emulator without a key."""
-    from ..bootstrap import build_broker, build_stripe
+    from ..bootstrap import build_broker
+
+    stripe_setup = stripe_for_serve(settings, public_url)
+    broker = build_broker(database, settings.redis_url)
+    background = start_background(database, marketplace, broker, stripe_setup.gateway,
+                                  run_worker=run_worker)
+    return background, stripe_setup
+
+
+def stripe_for_serve(settings, public_url: str) -> StripeSetup:
+    """Stripe as `taskmarket serve` connects it: without a key, the emulator it starts,
+    told to send its webhooks to this server (the secret it signs them with is kept)."""
+    from ..bootstrap import build_stripe
 
     stripe_setup = build_stripe(settings, start_emulator=True)
     if stripe_setup.emulator is not None:
         secret = stripe_setup.emulator.state.configure_webhooks(
             f"{public_url}/webhooks/stripe", settings.stripe_webhook_secret)
         stripe_setup.webhook_secret = secret
-    broker = build_broker(database, settings.redis_url)
-    background = start_background(database, marketplace, broker, stripe_setup.gateway,
-                                  run_worker=run_worker)
-    return background, stripe_setup
+    return stripe_setup
 
 
 def run_worker_process(data_dir: Path, threads: int, log_level: str | None = None) -> None:
