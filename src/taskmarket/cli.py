@@ -94,13 +94,15 @@ def main(log_level: str) -> None:
 @click.option("--projections/--no-projections", "run_projections", default=True,
               show_default=True, help="Keep the read models up to date "
                                       "(off when `taskmarket projections run` does it).")
-@click.option("--single-process", is_flag=True,
-              help="Run the API, the log followers and the worker in this one process "
-                   "(by default each runs in processes of its own: see --api-processes).")
+@click.option("--multi-process/--single-process", default=False, show_default=True,
+              help="Run several API processes on the port, the log followers and the "
+                   "worker each in processes of their own under one supervisor; or all "
+                   "in this one process.")
 @click.option("--api-processes", default=None, type=click.IntRange(1, 64),
-              help="API processes sharing the port [default: the cores, 2 to 4].")
+              help="API processes sharing the port (implies --multi-process) "
+                   "[default: the cores, 2 to 4].")
 def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: bool,
-          single_process: bool, api_processes: int | None) -> None:
+          multi_process: bool, api_processes: int | None) -> None:
     """Run the API server (starting the embedded PostgreSQL unless DATABASE_URL is set)."""
     import uvicorn
 
@@ -117,7 +119,7 @@ def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: 
         fail(str(error), status=3)
     exit_on_sigterm()
     database, marketplace = open_services(data_dir)
-    if not single_process:
+    if multi_process or api_processes:
         from .supervisor import ServePlan, default_api_processes, serve_in_processes
 
         marketplace.close()

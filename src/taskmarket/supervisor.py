@@ -1,8 +1,8 @@
 """`taskmarket serve` on several processes, started and stopped together.
 
 One interpreter shares one GIL, so a single serve process tops out near one core however
-many the machine has (issue 14's soak: the server at 94% of a core). By default serve is
-a supervisor and its children:
+many the machine has (issue 14's soak: the server at 94% of a core). With
+``--multi-process`` (or ``--api-processes N``) serve is a supervisor and its children:
 
 - **API processes** (``--api-processes``, default: the cores, 2 to 4): each runs the
   GraphQL app under uvicorn on the one listening socket the supervisor bound, so the
@@ -21,7 +21,9 @@ PostgreSQL (``X-Taskmarket-After-Position``), which works whichever process wrot
 SIGTERM or SIGINT to the supervisor stops every child, then the supervisor exits; if a
 child dies on its own, the supervisor stops the others and exits with status 1 (a process
 manager restarts the whole). A child whose supervisor vanished (SIGKILL) stops by itself.
-``serve --single-process`` keeps everything in one process, as before.
+``serve --single-process`` (the default) keeps everything in one process: on the 2-core
+development box, loaded by other jobs, the soak (bench figure 11) ran faster that way
+(BENCHMARKS.md, issue 14 item 6), the one process using well under a core.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import queue
 import signal
 import socket
 import sys
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from multiprocessing.connection import wait
 from pathlib import Path
 
@@ -59,6 +63,9 @@ class ServePlan:
     worker_threads: int = 8
 
 
+READY_SECONDS = 180.0  # children import and connect in parallel; a loaded box is slow
+
+
 @dataclass(frozen=True)
 class ChildSetup:
     """What every child needs to join the supervisor's services."""
@@ -67,6 +74,11 @@ class ChildSetup:
     env: dict[str, str]
     log_level: str
     public_url: str
+    ready: object = None  # a multiprocessing queue: each child puts its name once running
+
+    def say_ready(self, name: str) -> None:
+        if self.ready is not None:
+            self.ready.put(name)
 
 
 def child_env(database_url: str, stripe_setup) -> dict[str, str]:
@@ -102,6 +114,7 @@ class Supervisor:
 
     def start(self) -> None:
         context = multiprocessing.get_context("spawn")
+        self.setup = replace(self.setup, ready=context.Queue())
         parts: list[tuple[str, object, tuple]] = [
             ("followers", run_followers, (self.setup, self.plan.projections))]
         if self.plan.worker:
@@ -114,6 +127,19 @@ class Supervisor:
             self.children.append(child)
         log.info("serve: %d processes started (%s)", len(self.children),
                  ", ".join(f"{c.name} pid {c.pid}" for c in self.children))
+
+    def wait_ready(self) -> bool:
+        """Until every child says it runs (True), or one dies or time is up (False)."""
+        waiting = len(self.children)
+        deadline = time.monotonic() + READY_SECONDS
+        while waiting and time.monotonic() < deadline and not self._stop.is_set():
+            try:
+                self.setup.ready.get(timeout=0.5)
+                waiting -= 1
+            except queue.Empty:
+                if any(not child.is_alive() for child in self.children):
+                    return False
+        return waiting == 0
 
     def run(self) -> int:
         """Until SIGTERM/SIGINT (0) or a child's death (1); then every child is stopped."""
@@ -196,6 +222,7 @@ def run_api(setup: ChildSetup, sock: socket.socket) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     log.info("serve: API process %d ready", os.getpid())
     server = uvicorn.Server(uvicorn.Config(app, log_level="info", log_config=None))
+    setup.say_ready("api")
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
@@ -225,6 +252,7 @@ def run_followers(setup: ChildSetup, projections: bool) -> None:
     webhooks = start_webhooks(database, marketplace)
     log.info("serve: followers process %d running (projections %s)", os.getpid(),
              "on" if projections else "off")
+    setup.say_ready("followers")
     _wait_for_signal()
     webhooks.stop()
     background.stop()
@@ -238,7 +266,7 @@ def run_worker(setup: ChildSetup, threads: int) -> None:
     _join_supervisor(setup)
     from .jobs.runtime import run_worker_process
 
-    run_worker_process(setup.data_dir, threads)
+    run_worker_process(setup.data_dir, threads, on_running=lambda: setup.say_ready("worker"))
 
 
 def serve_in_processes(database, settings, host: str, port: int, plan: ServePlan,
@@ -259,6 +287,9 @@ def serve_in_processes(database, settings, host: str, port: int, plan: ServePlan
     supervisor = Supervisor(plan, setup, sock)
     try:
         supervisor.start()
+        if not supervisor.wait_ready():
+            log.error("serve: not every process started; stopping")
+            return 1
         announce(stripe_setup)
         return supervisor.run()
     finally:

@@ -1,5 +1,5 @@
-"""`taskmarket serve` by default: a supervisor with API processes, the followers and a
-worker in processes of their own, started and stopped together."""
+"""`taskmarket serve --multi-process`: a supervisor with API processes, the followers and
+a worker in processes of their own, started and stopped together."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import psutil
 
 from taskmarket.bootstrap import build_marketplace
 from taskmarket.domain import Role
+from taskmarket.supervisor import default_api_processes
 
 SCRIPT = shutil.which("taskmarket", path=str(Path(sys.executable).parent))
 COMMAND = [SCRIPT] if SCRIPT else [sys.executable, "-m", "taskmarket.cli"]
@@ -60,7 +61,7 @@ def test_serve_runs_api_followers_and_worker_apart_and_stops_them_together(datab
            if k not in ("STRIPE_API_KEY", "REDIS_URL", "TASKMARKET_DATA_DIR")}
     env.update(DATABASE_URL=database.url, PYTHONUNBUFFERED="1")
     serve = subprocess.Popen(
-        [*COMMAND, "serve", "--port", str(port), "--api-processes", "2", "--data-dir",
+        [*COMMAND, "serve", "--port", str(port), "--multi-process", "--data-dir",
          str(tmp_path / "data")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
         text=True)
     url = f"http://127.0.0.1:{port}"
@@ -69,8 +70,8 @@ def test_serve_runs_api_followers_and_worker_apart_and_stops_them_together(datab
         supervisor = psutil.Process(serve.pid)
         children = wait_for(lambda: [c for c in supervisor.children()
                                      if "spawn_main" in " ".join(c.cmdline())])
-        # 2 API processes, the followers and the Dramatiq worker.
-        assert len(children) == 4, [c.cmdline() for c in children]
+        # The API processes (one a core, at least 2), the followers and the worker.
+        assert len(children) == default_api_processes() + 2, [c.cmdline() for c in children]
 
         http = httpx.Client(base_url=url, timeout=30,
                             headers={"Authorization": f"Bearer {admin}"})
