@@ -41,6 +41,16 @@ from dataclasses import dataclass, replace
 from multiprocessing.connection import wait
 from pathlib import Path
 
+from .bootstrap import (
+    build_broker, build_marketplace, build_read_models, build_stripe, daily_reconciler,
+    run_worker_process, start_projections, start_webhooks, stripe_for_serve,
+)
+from .database import Database
+from .jobs.runtime import start_background
+from .logs import configure_logging
+from .settings import Settings
+from .web import create_app
+
 log = logging.getLogger("taskmarket.serve")
 
 STOP_SECONDS = 20.0  # a child that has not stopped after SIGTERM by then is killed
@@ -177,8 +187,6 @@ def _join_supervisor(setup: ChildSetup) -> None:
     """A child's first steps: the supervisor's environment, logging, and a watch on the
     supervisor (a child of a killed supervisor must not serve on alone)."""
     os.environ.update(setup.env)
-    from .logs import configure_logging
-
     configure_logging(setup.log_level)
     supervisor = os.getppid()
 
@@ -204,20 +212,13 @@ def run_api(setup: ChildSetup, sock: socket.socket) -> None:
     _join_supervisor(setup)
     import uvicorn
 
-    from .bootstrap import build_marketplace, build_read_models, build_stripe
-    from .database import Database
-    from .payout_accounts import PayoutAccounts
-    from .settings import Settings
-    from .web import create_app
-
     settings = Settings.from_env(setup.data_dir)
     database = Database.from_url(setup.env["DATABASE_URL"])
     marketplace = build_marketplace(database)
     reads = build_read_models(database)
-    app = create_app(database, marketplace, reads, settings=settings)
     stripe_setup = build_stripe(settings, start_emulator=False)
-    app.state.stripe_webhook_secret = stripe_setup.webhook_secret
-    app.state.services.payout_accounts = PayoutAccounts(marketplace, stripe_setup.gateway)
+    app = create_app(database, marketplace, reads, settings=settings,
+                     stripe_setup=stripe_setup)
     # uvicorn re-raises SIGTERM after its graceful shutdown: make that a normal exit.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     log.info("serve: API process %d ready", os.getpid())
@@ -233,22 +234,17 @@ def run_api(setup: ChildSetup, sock: socket.socket) -> None:
 
 
 def run_followers(setup: ChildSetup, projections: bool) -> None:
-    """The log's followers: projections, webhooks, the payout dispatcher and sweeper."""
+    """The log's followers: projections, webhooks, the payout dispatcher, the sweeper and
+    the daily reconciliation."""
     _join_supervisor(setup)
-    from .bootstrap import (build_broker, build_marketplace, build_stripe,
-                            start_projections, start_webhooks)
-    from .database import Database
-    from .jobs.runtime import start_background
-    from .settings import Settings
-
     settings = Settings.from_env(setup.data_dir)
     database = Database.from_url(setup.env["DATABASE_URL"])
     marketplace = build_marketplace(database)
     runner = start_projections(database, marketplace) if projections else None
-    stripe_setup = build_stripe(settings, start_emulator=False)
-    background = start_background(database, marketplace,
-                                  build_broker(database, settings.redis_url),
-                                  stripe_setup.gateway, run_worker=False)
+    gateway = build_stripe(settings, start_emulator=False).gateway
+    background = start_background(
+        database, marketplace, build_broker(database, settings.redis_url), gateway,
+        run_worker=False, reconciler=daily_reconciler(database, marketplace, gateway))
     webhooks = start_webhooks(database, marketplace)
     log.info("serve: followers process %d running (projections %s)", os.getpid(),
              "on" if projections else "off")
@@ -264,20 +260,16 @@ def run_followers(setup: ChildSetup, projections: bool) -> None:
 def run_worker(setup: ChildSetup, threads: int) -> None:
     """The Dramatiq worker, as `taskmarket worker` runs one."""
     _join_supervisor(setup)
-    from .jobs.runtime import run_worker_process
-
     run_worker_process(setup.data_dir, threads, on_running=lambda: setup.say_ready("worker"))
 
 
 def serve_in_processes(database, settings, host: str, port: int, plan: ServePlan,
                        announce=lambda stripe_setup: None) -> int:
-    """`taskmarket serve`'s default: the supervisor's part, until it is told to stop.
+    """`taskmarket serve --multi-process`: the supervisor's part, until told to stop.
 
     ``database`` is prepared (migrations applied) and stays up while this runs (the
     embedded server belongs to this process). Returns the exit status.
     """
-    from .jobs.runtime import stripe_for_serve
-
     public_url = f"http://{host}:{port}"
     stripe_setup = stripe_for_serve(settings, public_url)
     sock = bind_socket(host, port)
