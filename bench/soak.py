@@ -395,6 +395,8 @@ def run(quick: bool = False, postgres: Postgres | None = None) -> list[dict]:
             if warm else "no samples",
             f"{warm[0]:.0f} MB after {sixth:.0f} s" if warm else "",
             note="flat means growth near 0"),
+        row("11", "soak: RSS of serve and its processes at each sixth of the run (MB)",
+            " / ".join(f"{sample_at(rss, seconds * n / 6):.0f}" for n in range(1, 7))),
         row("11", "soak: payouts and the partner's subscription",
             f"{len(paid)} PAID of {soak.accepted} accepted"
             f"{'' if settled else ' (NOT all paid once in 120 s)'}; {soak.finance_pages} finance "
@@ -409,6 +411,12 @@ def run(quick: bool = False, postgres: Postgres | None = None) -> list[dict]:
             f"{name} {percentile(times, 50):.0f} / {percentile(times, 99):.0f}"
             for name, times in sorted(soak.latency.items()))),
     ]
+
+
+def sample_at(samples: list[tuple[float, float]], t: float) -> float:
+    """The last sample taken at or before ``t`` seconds."""
+    before = [value for at, value in samples if at <= t]
+    return before[-1] if before else 0.0
 
 
 def percentile(values: list[float], p: float) -> float:
