@@ -275,20 +275,25 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
-def tree_rss_mb(pid: int) -> float:
-    """RSS of a process and all its descendants, in MB."""
+def rss_by_process_mb(pid: int) -> dict[int, float]:
+    """RSS of a process and each of its descendants, in MB."""
     try:
         root = psutil.Process(pid)
         processes = [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0.0
-    total = 0
+        return {}
+    sizes = {}
     for process in processes:
         try:
-            total += process.memory_info().rss
+            sizes[process.pid] = process.memory_info().rss / 2**20
         except psutil.NoSuchProcess:
             pass
-    return total / 2**20
+    return sizes
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of a process and all its descendants, in MB."""
+    return sum(rss_by_process_mb(pid).values())
 
 
 def onboarded_accounts(emulator_url: str, count: int) -> list[str]:
@@ -346,12 +351,16 @@ def run(quick: bool = False, postgres: Postgres | None = None) -> list[dict]:
         for thread in threads:
             thread.start()
         rss: list[tuple[float, float]] = []
+        warmed: dict[int, float] = {}  # each process's RSS when the warm-up ended
         load: list[float] = []
         while time.monotonic() - began < seconds:
             rss.append((time.monotonic() - began, tree_rss_mb(process.pid)))
+            if not warmed and rss[-1][0] >= seconds / 6:
+                warmed = rss_by_process_mb(process.pid)
             load.append(os.getloadavg()[0])
             time.sleep(2)
         cpu_used = tree_cpu_seconds(process.pid) - cpu_before
+        ended = rss_by_process_mb(process.pid)
         mutations = len(soak.done)
         soak.stop.set()
         for thread in threads:
@@ -397,6 +406,11 @@ def run(quick: bool = False, postgres: Postgres | None = None) -> list[dict]:
             note="flat means growth near 0"),
         row("11", "soak: RSS of serve and its processes at each sixth of the run (MB)",
             " / ".join(f"{sample_at(rss, seconds * n / 6):.0f}" for n in range(1, 7))),
+        row("11", "soak: RSS growth after warm-up by process (MB)", ", ".join(
+            f"{'serve' if pid == process.pid else f'child {pid}'} "
+            f"{ended[pid] - warmed[pid]:+.1f} (to {ended[pid]:.0f})"
+            for pid in sorted(ended, key=lambda p: (p != process.pid, p)) if pid in warmed),
+            note="serve: the one process, or the supervisor (with the Stripe emulator)"),
         row("11", "soak: payouts and the partner's subscription",
             f"{len(paid)} PAID of {soak.accepted} accepted"
             f"{'' if settled else ' (NOT all paid once in 120 s)'}; {soak.finance_pages} finance "
