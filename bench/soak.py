@@ -3,7 +3,8 @@
 ``taskmarket serve`` itself (its default layout; ``BENCH_SOAK_SERVE`` adds options, e.g.
 ``--multi-process`` for API processes, followers and worker apart, or is ``single`` for
 ``--single-process``) on a fresh database, with the Stripe emulator it starts (no
-STRIPE_API_KEY). For 10 minutes (1 in ``--quick``; ``BENCH_SOAK_SECONDS`` sets it):
+STRIPE_API_KEY; ``BENCH_SOAK_EMULATOR=process`` runs the emulator in a process of its
+own instead, outside serve's RSS). For 10 minutes (1 in ``--quick``; ``BENCH_SOAK_SECONDS`` sets it):
 3 requester clients post tasks and review the work sent to them (ACCEPT, every fourth
 REJECT), the accepted work is paid through the emulator by the worker; 8 worker clients
 (each with an onboarded Stripe account) loop on ``claimNextTask`` + ``submitWork``; one
@@ -219,6 +220,21 @@ def serve(database, single: bool, options: list[str]):
            if k not in ("STRIPE_API_KEY", "STRIPE_API_BASE", "REDIS_URL",
                         "TASKMARKET_DATA_DIR")}
     env.update(DATABASE_URL=database.url, TASKMARKET_READ_YOUR_WRITES_SECONDS="30")
+    emulator = None
+    if os.environ.get("BENCH_SOAK_EMULATOR") == "process":  # Stripe's stand-in apart
+        emulator_port = free_port()
+        emulator = subprocess.Popen(
+            [sys.executable, "-m", "taskmarket.stripe_emulator", "--port", str(emulator_port),
+             "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env["STRIPE_API_BASE"] = f"http://127.0.0.1:{emulator_port}"
+        (data_dir / "stripe-emulator.url").write_text(env["STRIPE_API_BASE"])
+
+        def emulator_up() -> bool:
+            try:
+                return httpx.get(env["STRIPE_API_BASE"] + "/_emulator/health").is_success
+            except httpx.HTTPError:
+                return False
+        wait_until(emulator_up, 60)
     command = [sys.executable, "-m", "taskmarket.cli", "--log-level", "WARNING", "serve",
                "--port", str(port), "--data-dir", str(data_dir)]
     log_file = (data_dir / "serve.log").open("w")
@@ -253,6 +269,9 @@ def serve(database, single: bool, options: list[str]):
             process.kill()
             process.wait()
         log_file.close()
+        if emulator is not None:
+            emulator.terminate()
+            emulator.wait(30)
         if os.environ.get("BENCH_SOAK_LOG"):  # keep serve's log to look into
             shutil.copy(data_dir / "serve.log", os.environ["BENCH_SOAK_LOG"])
         shutil.rmtree(data_dir, ignore_errors=True)
