@@ -91,7 +91,7 @@ def main(log_level: str) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="The TCP port to listen on.")
 @click.option("--workers/--no-workers", default=True, show_default=True,
-              help="Run a Dramatiq worker in this process (off when `taskmarket worker` "
+              help="Run a Dramatiq worker (off when `taskmarket worker` "
                    "processes do the work).")
 @click.option("--projections/--no-projections", "run_projections", default=True,
               show_default=True, help="Keep the read models up to date "
