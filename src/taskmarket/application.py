@@ -157,6 +157,22 @@ class Marketplace(BatchCommands, Application[UUID]):
     def get_payout(self, payout_id: UUID) -> Payout:
         return self._load(Payout, payout_id, "payoutId")
 
+    def get_payout_and_worker(self, payout_id: UUID,
+                              worker_id: UUID | None = None) -> tuple[Payout, Worker]:
+        """A payout and the worker it pays; in one event-store query when ``worker_id``
+        (what the caller was told the payout's worker is) is right, else in two."""
+        if worker_id is not None:
+            try:
+                payout, worker = self._load_many((Payout, payout_id, "payoutId"),
+                                                 (Worker, worker_id, "workerId"))
+            except DomainError:
+                pass  # the loads below raise what is really missing
+            else:
+                if worker.id == payout.worker_id:
+                    return payout, worker
+        payout = self.get_payout(payout_id)
+        return payout, self.get_worker(payout.worker_id)
+
     def exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository
 
@@ -425,9 +441,23 @@ class Marketplace(BatchCommands, Application[UUID]):
         self.save(requester, payout)
         return payout_id
 
+    def record_payout_paid(self, payout_id: UUID, transfer_id: str,
+                           loaded: Payout | None = None) -> bool:
+        """Record the transfer that paid the payout; False when it was recorded already.
+        ``loaded``: the payout as the caller loaded it before the transfer, saved against
+        its version (no second load); a change since then makes it load again."""
+        if loaded is not None:
+            try:
+                return self._record_paid(loaded, transfer_id)
+            except IntegrityError:
+                pass
+        return self._load_and_record_paid(payout_id, transfer_id)
+
     @retry_on_conflict
-    def record_payout_paid(self, payout_id: UUID, transfer_id: str) -> bool:
-        payout = self.get_payout(payout_id)
+    def _load_and_record_paid(self, payout_id: UUID, transfer_id: str) -> bool:
+        return self._record_paid(self.get_payout(payout_id), transfer_id)
+
+    def _record_paid(self, payout: Payout, transfer_id: str) -> bool:
         written = payout.record_paid(transfer_id, self.clock())
         if written:
             self.save(payout)
