@@ -14,6 +14,8 @@ from concurrent.futures import Executor
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq_postgres import PostgresBroker
+from dramatiq_postgres.broker import QUERIES, PostgresConsumer
+from dramatiq_postgres.utils import getconn, raise_connection_error
 from psycopg_pool import ConnectionPool
 
 from ..database import Database
@@ -53,11 +55,35 @@ def build_broker(database: Database | None, redis_url: str | None = None, *,
 
 
 class PostgresQueueBroker(PostgresBroker):
-    """dramatiq-postgres' broker on a pool of ours, which it closes with itself."""
+    """dramatiq-postgres' broker on a pool of ours, which it closes with itself, and whose
+    consumers acknowledge a message in one round trip."""
 
     def close(self) -> None:
         super().close()
         self.pool.close()
+
+    def consume(self, queue_name: str, prefetch: int = 1,
+                timeout: int = 30000) -> PostgresConsumer:
+        return PipelinedAckConsumer(broker=self, queue_name=queue_name, prefetch=prefetch,
+                                    timeout=timeout)
+
+
+class PipelinedAckConsumer(PostgresConsumer):
+    """The library's consumer, but an ack (its BEGIN, delete + notify, COMMIT) goes out
+    pipelined: one round trip instead of three, in the worker thread between messages."""
+
+    @raise_connection_error
+    def ack(self, message) -> None:
+        channel = f"dramatiq.{message.queue_name}.ack"
+        params = (message.message_id, message.queue_name, channel, message.message_id)
+        conn = getconn(self.pool)
+        try:
+            with conn.pipeline(), conn.transaction():
+                conn.execute(QUERIES.ACK, params)
+        finally:
+            self.pool.putconn(conn)
+        self.in_processing.discard(message.message_id)
+        self.wakeup.set()
 
 
 def queue_pool(database: Database) -> ConnectionPool:
@@ -115,7 +141,6 @@ def _enqueue_on_postgres(broker, messages: Sequence[Outgoing]) -> None:
 
 
 def _insert_messages(broker, rows: list[tuple]) -> None:
-    from dramatiq_postgres.broker import QUERIES
     from dramatiq_postgres.utils import retry_pg, transaction
 
     @retry_pg  # as the library's enqueue: reconnect and try again on connection errors
