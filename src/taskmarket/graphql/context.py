@@ -142,3 +142,13 @@ def ctx(info: Info) -> Context:
 
 async def load_many(loader: DataLoader[UUID, Any], keys: Iterable[UUID]) -> list[Any]:
     return list(await loader.load_many(list(keys)))
+
+
+async def load_optional(loader: DataLoader[UUID, Any], key: UUID | None,
+                        node_type: Any) -> Any:
+    """``node_type.from_row`` of the row ``loader`` finds for ``key``; None for no key or
+    no row (a link that may be absent)."""
+    if key is None:
+        return None
+    row = await loader.load(key)
+    return node_type.from_row(row) if row else None

@@ -6,7 +6,8 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from .batches import Batch, BatchMutations, BatchQueries
+from .batch_types import Batch
+from .batches import BatchMutations, BatchQueries
 from .books import BooksQueries
 from .directory import ApiKeyInfo, DirectoryQueries
 from .finance import FinanceQueries
@@ -23,8 +24,11 @@ from .reviews import ReviewMutations
 from .scalars import SCALAR_MAP
 from .subscriptions import Subscriptions
 from .tasks import TaskMutations
-from .types import Claim, Payout, Requester, Submission, Task, Worker
-from .webhooks import WebhookDelivery, WebhookEndpoint, WebhookMutations, WebhookQueries
+from .payout_types import Payout
+from .types import Claim, Requester, Submission, Task, Worker
+from .webhook_queries import WebhookQueries
+from .webhook_types import WebhookDelivery, WebhookEndpoint
+from .webhooks import WebhookMutations
 from .work import WorkMutations
 
 Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries, DirectoryQueries,
