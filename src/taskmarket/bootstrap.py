@@ -161,7 +161,8 @@ def stripe_for_serve(settings: Settings, public_url: str):
     return stripe_setup
 
 
-def run_worker_process(data_dir: Path, threads: int, log_level: str | None = None) -> None:
+def run_worker_process(data_dir: Path, threads: int, log_level: str | None = None,
+                       on_running: Callable[[], None] | None = None) -> None:
     """One `taskmarket worker` process: Dramatiq worker threads until SIGTERM/SIGINT."""
     import signal
 
@@ -183,6 +184,8 @@ def run_worker_process(data_dir: Path, threads: int, log_level: str | None = Non
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: done.set())
     log.info("worker process %d running %d threads", os.getpid(), threads)
+    if on_running is not None:  # serve's supervisor waits for its processes to run
+        on_running()
     done.wait()
     webhooks.stop()
     background.stop()
