@@ -55,6 +55,7 @@ log = logging.getLogger("taskmarket.serve")
 
 STOP_SECONDS = 20.0  # a child that has not stopped after SIGTERM by then is killed
 MAX_DEFAULT_API_PROCESSES = 4
+ORPHAN_GRACE_SECONDS = 15.0  # an orphaned child still running after SIGTERM then leaves
 
 
 def default_api_processes() -> int:
@@ -195,7 +196,10 @@ def _join_supervisor(setup: ChildSetup) -> None:
             threading.Event().wait(1.0)
             if os.getppid() != supervisor:
                 os.kill(os.getpid(), signal.SIGTERM)
-                return
+                # An orderly stop that hangs (a connection or thread that never ends) must
+                # not leave an orphan serving on: after a grace period, leave at once.
+                threading.Event().wait(ORPHAN_GRACE_SECONDS)
+                os._exit(1)
 
     threading.Thread(target=watch, name="taskmarket-supervisor-watch", daemon=True).start()
 
