@@ -159,6 +159,22 @@ class Marketplace(PeopleCommands, PayoutCommands, WebhookCommands, BatchCommands
     def get_payout(self, payout_id: UUID) -> Payout:
         return self._load(Payout, payout_id, "payoutId")
 
+    def get_payout_and_worker(self, payout_id: UUID,
+                              worker_id: UUID | None = None) -> tuple[Payout, Worker]:
+        """A payout and the worker it pays; in one event-store query when ``worker_id``
+        (what the caller was told the payout's worker is) is right, else in two."""
+        if worker_id is not None:
+            try:
+                payout, worker = self._load_many((Payout, payout_id, "payoutId"),
+                                                 (Worker, worker_id, "workerId"))
+            except DomainError:
+                pass  # the loads below raise what is really missing
+            else:
+                if worker.id == payout.worker_id:
+                    return payout, worker
+        payout = self.get_payout(payout_id)
+        return payout, self.get_worker(payout.worker_id)
+
     def exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository
 

@@ -91,12 +91,20 @@ def main(log_level: str) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="The TCP port to listen on.")
 @click.option("--workers/--no-workers", default=True, show_default=True,
-              help="Run a Dramatiq worker in this process (off when `taskmarket worker` "
+              help="Run a Dramatiq worker (off when `taskmarket worker` "
                    "processes do the work).")
 @click.option("--projections/--no-projections", "run_projections", default=True,
-              show_default=True, help="Keep the read models up to date in this process "
+              show_default=True, help="Keep the read models up to date "
                                       "(off when `taskmarket projections run` does it).")
-def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: bool) -> None:
+@click.option("--multi-process/--single-process", default=False, show_default=True,
+              help="Run several API processes on the port, the log followers and the "
+                   "worker each in processes of their own under one supervisor; or all "
+                   "in this one process.")
+@click.option("--api-processes", default=None, type=click.IntRange(1, 64),
+              help="API processes sharing the port (implies --multi-process) "
+                   "[default: the cores, 2 to 4].")
+def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: bool,
+          multi_process: bool, api_processes: int | None) -> None:
     """Run the API server (starting the embedded PostgreSQL unless DATABASE_URL is set)."""
     import uvicorn
 
@@ -110,6 +118,17 @@ def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: 
         fail(str(error), status=3)
     exit_on_sigterm()
     database, marketplace = open_services(data_dir)
+    if multi_process or api_processes:
+        from .supervisor import ServePlan, default_api_processes, serve_in_processes
+
+        marketplace.close()
+        plan = ServePlan(api_processes or default_api_processes(), projections=run_projections,
+                         worker=workers)
+        status = serve_in_processes(database, settings, host, port, plan,
+                                    announce=lambda stripe_setup: click.echo(startup_message(
+                                        f"http://{host}:{port}", settings, stripe_setup)))
+        lock.release()
+        sys.exit(status)
     projections = start_projections(database, marketplace) if run_projections else None
     public_url = f"http://{host}:{port}"
     background, stripe_setup = start_for_serve(database, marketplace, settings, public_url,

@@ -83,9 +83,23 @@ class PayoutCommands:
         self.save(requester, payout)
         return payout_id
 
+    def record_payout_paid(self, payout_id: UUID, transfer_id: str,
+                           loaded: Payout | None = None) -> bool:
+        """Record the transfer that paid the payout; False when it was recorded already.
+        ``loaded``: the payout as the caller loaded it before the transfer, saved against
+        its version (no second load); a change since then makes it load again."""
+        if loaded is not None:
+            try:
+                return self._record_paid(loaded, transfer_id)
+            except IntegrityError:
+                pass
+        return self._load_and_record_paid(payout_id, transfer_id)
+
     @retry_on_conflict
-    def record_payout_paid(self, payout_id: UUID, transfer_id: str) -> bool:
-        payout = self.get_payout(payout_id)
+    def _load_and_record_paid(self, payout_id: UUID, transfer_id: str) -> bool:
+        return self._record_paid(self.get_payout(payout_id), transfer_id)
+
+    def _record_paid(self, payout: Payout, transfer_id: str) -> bool:
         return self._save_if_written(payout, payout.record_paid(transfer_id, self.clock()))
 
     @retry_on_conflict

@@ -69,6 +69,9 @@ class Services:
         os.environ.get("TASKMARKET_READ_YOUR_WRITES_SECONDS", "5")))
     # Ends the WebSocket sessions of revoked keys (bootstrap builds it; None: not followed).
     revocations: Any = None
+    # Authenticates requests from the keys already seen (known_keys.KnownKeys; None: every
+    # request loads its key from the event store).
+    keys: Any = None
     # Builds the Stripe reconciler on first use (a server without Stripe still starts);
     # None where no Stripe is configured.
     reconciler_factory: Callable[[], Any] | None = None

@@ -10,6 +10,7 @@ from .batch_types import Batch
 from .batches import BatchMutations, BatchQueries
 from .books import BooksQueries
 from .directory import ApiKeyInfo, DirectoryQueries
+from .execution import PlainLeafExecutor
 from .finance import FinanceQueries
 from .funds import FundsMutations
 from .limits import extensions
@@ -40,12 +41,15 @@ Mutation = merge_types("Mutation", (
 ))
 
 
-def build_schema(caches: bool = True) -> strawberry.Schema:
+def build_schema(caches: bool = True, plain_leaves: bool = True) -> strawberry.Schema:
+    """The schema; ``plain_leaves=False`` executes every field through graphql-core's
+    general path (the reference the short path is tested against)."""
     return strawberry.Schema(
         query=Query, mutation=Mutation, subscription=Subscriptions,
         types=[Requester, Worker, Task, Claim, Submission, Payout, WebhookEndpoint,
                WebhookDelivery, ApiKeyInfo, Batch, ReconciliationRun],
         extensions=extensions(caches), config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        execution_context_class=PlainLeafExecutor if plain_leaves else None,
     )
 
 
