@@ -202,8 +202,8 @@ def run_worker_process(data_dir: Path, threads: int, log_level: str | None = Non
 def build_web_services(database: Database, marketplace: Marketplace, reads,
                        settings: Settings | None = None, stripe_setup=None):
     """What the GraphQL API needs: the application, the read models, the revocation
-    follower, the keys already seen, payout accounts when this process has a Stripe connection (``stripe_setup``)
-    and the reconciler (built on first use)."""
+    follower, the keys already seen, payout accounts when this process has a Stripe
+    connection (``stripe_setup``) and the reconciler (built on first use)."""
     from .graphql.context import Services
     from .graphql.known_keys import KnownKeys
     from .graphql.revocation import KeyRevocations
