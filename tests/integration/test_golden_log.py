@@ -102,7 +102,6 @@ def test_a_golden_log_loads_every_aggregate_and_rebuilds_every_projection(databa
         runner.rebuild()
         assert set(reads.positions().values()) == {head}
         with database.connect() as conn:
-            sync.prepare(conn)
             while sync.sync_endpoints(replaying, conn):
                 pass
             endpoints = conn.execute(

@@ -8,7 +8,7 @@ endpoint receives what the key that last configured it may read (event_visibilit
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Optional
 from uuid import UUID
@@ -315,21 +315,14 @@ class WebhookQueries:
                                 after: Optional[str] = None) -> Connection[WebhookEndpoint]:
         size = page_size(first)
         context = ctx(info)
-        cursor = await context.call(decode, after, UUID)
-
-        def rows():
-            viewer = context.need_viewer()
-            if viewer.role != Role.ADMIN and (viewer.role not in MANAGERS
-                                              or viewer.requester_id is None):
-                raise ClientError("webhooks need an ADMIN, REQUESTER or PARTNER key",
-                                  "FORBIDDEN")
-            marketplace = context.marketplace
-            ids = marketplace.webhook_records.endpoint_ids(
-                marketplace, viewer.requester_id, size + 1, cursor[0] if cursor else None)
-            return [_Listed(marketplace.get_webhook_endpoint(i), encode(i)) for i in ids]
-
-        return connection(await context.call(rows), size,
-                          lambda row: WebhookEndpoint.from_aggregate(row.endpoint))
+        viewer = context.need_viewer()
+        if viewer.role != Role.ADMIN and (viewer.role not in MANAGERS
+                                          or viewer.requester_id is None):
+            raise ClientError("webhooks need an ADMIN, REQUESTER or PARTNER key",
+                              "FORBIDDEN")
+        rows = await context.call(context.reads.webhook_endpoint_page,
+                                  viewer.requester_id, size + 1, after)
+        return connection(rows, size, _endpoint_from_row)
 
     @strawberry.field(description="An endpoint's deliveries, newest first: attempts, status "
                       "codes, latency and the next retry.")
@@ -352,10 +345,13 @@ class WebhookQueries:
         return connection(await context.call(rows), size, WebhookDelivery.from_row)
 
 
-@dataclass(frozen=True)
-class _Listed:
-    endpoint: Any
-    cursor: str
+def _endpoint_from_row(row: Any) -> WebhookEndpoint:
+    """An endpoint as its read model (projections/webhook_endpoints.py) shows it."""
+    return WebhookEndpoint(
+        id=strawberry.ID(to_global_id("WebhookEndpoint", row.id)), url=row.url,
+        event_types=list(row.event_types), enabled=row.enabled,
+        disabled_reason=row.disabled_reason,
+        requester_id=strawberry.ID(to_global_id("Requester", row.requester_id)))
 
 
 async def resolve_webhook_node(info: strawberry.Info, type_name: str,

@@ -51,19 +51,15 @@ class WorkStore:
                                (name,)).fetchone()
             return row[0] if row else 0
 
-    def record(self, changes: list[Work | Done], position: int,
-               name: str = DISPATCHER) -> None:
-        """Apply the batch's changes in log order and move the position, atomically."""
-        with self.pool.connection() as conn, conn.transaction():
-            for change in changes:
-                if isinstance(change, Work):
-                    schedule(conn, change)
-                else:
-                    finish(conn, change)
-            conn.execute(
-                "INSERT INTO projection_positions (name, position, updated_at) "
-                "VALUES (%s, %s, now()) ON CONFLICT (name) DO UPDATE "
-                "SET position = EXCLUDED.position, updated_at = now()", (name, position))
+    @staticmethod
+    def record(conn: Connection, changes: list[Work | Done]) -> None:
+        """Apply a batch's changes in log order, on the dispatcher's transaction (which
+        also moves its position)."""
+        for change in changes:
+            if isinstance(change, Work):
+                schedule(conn, change)
+            else:
+                finish(conn, change)
 
     def pending_payouts_of(self, worker_id: UUID) -> list[UUID]:
         with self.pool.connection() as conn:
