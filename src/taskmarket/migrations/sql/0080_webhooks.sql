@@ -13,7 +13,7 @@ CREATE TABLE webhook_secrets (
 
 -- One delivery cursor per endpoint: every matching event at or before `cursor` has been
 -- delivered. Derived from the endpoint's events (tracked in projection_positions under
--- 'webhook_delivery_state' since 0170) plus the deliverer's progress.
+-- 'webhook_endpoints') plus the deliverer's progress.
 CREATE TABLE webhook_endpoint_state (
     endpoint_id           uuid PRIMARY KEY,
     requester_id          uuid NOT NULL,
