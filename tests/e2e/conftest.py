@@ -31,19 +31,33 @@ class Server:
         return self.url.replace("http://", "ws://") + "/graphql"
 
 
+WRITTEN_AT = "X-Taskmarket-Position"
+READ_AFTER = "X-Taskmarket-After-Position"
+
+
 class GraphQLClient:
-    """Speaks GraphQL over HTTP as a front end would."""
+    """Speaks GraphQL over HTTP as a front end would: it keeps the newest log position
+    its mutations handed back and reads after it (read-your-writes across requests),
+    unless a test passes its own ``X-Taskmarket-After-Position``."""
 
     def __init__(self, server: Server):
         self.server = server
         self.http = httpx.Client(base_url=server.url, timeout=30)
+        self.written_up_to = 0
 
     def post(self, key: str | None, query: str, variables: dict | None = None,
              **headers: str) -> httpx.Response:
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        return self.http.post("/graphql", json={"query": query, "variables": variables or {}},
-                              headers=headers)
+        if self.written_up_to and READ_AFTER not in headers:
+            headers[READ_AFTER] = str(self.written_up_to)
+        response = self.http.post("/graphql", json={"query": query,
+                                                    "variables": variables or {}},
+                                  headers=headers)
+        written = response.headers.get(WRITTEN_AT)
+        if written and written.isdigit():
+            self.written_up_to = max(self.written_up_to, int(written))
+        return response
 
     def run(self, key: str | None, query: str, variables: dict | None = None) -> dict:
         """The whole response body (data and errors) of a 200 answer."""
