@@ -1,7 +1,8 @@
 """One sitting of a runner: a connection per projection, and the pipelined catch-up.
 
 While the projections apply batch k (each on its own connection, in a thread pool), the
-log reader fetches and decodes batch k+1; the database's share of the work then runs on
+log reader fetches and decodes batch k+1 (and moves the projections batch k does not
+concern past it, in one statement); the database's share of the work then runs on
 the other core instead of in turn with ours. Each projection still applies its batches
 in order: batch k+1 is handed out only after every projection finished batch k.
 
@@ -54,6 +55,11 @@ class Session:
         self.resting: dict[str, float] = {}  # failed projection -> when to try it again
         self.followers = {p.name: ProjectionFollower(p) for p in projections}
         self.reader = database.connect(autocommit=True)
+        # The reader also moves the positions of projections a batch does not concern; a
+        # lost commit of those only reads events again that change nothing.
+        self.reader.execute("SET synchronous_commit = off")
+        self.reader.execute("INSERT INTO projection_positions (name) SELECT unnest(%s::text[]) "
+                            "ON CONFLICT (name) DO NOTHING", ([p.name for p in projections],))
         self.log = LogReader(self.reader, mapper, batch_size)
         self.connections = {p.name: database.connect(autocommit=True) for p in projections}
         for conn in self.connections.values():
@@ -124,14 +130,27 @@ class Session:
                 progress(after, target)
             if not events:
                 break
-            running = [self.pool.submit(self.apply, p, after, events)
-                       for p in self.projections]
+            concerned = [p for p in self.projections if p.concerns(events)]
+            running = [self.pool.submit(self.apply, p, after, events) for p in concerned]
+            self._pass_over([p for p in self.projections if p not in concerned], after,
+                            events[-1][0])
             read += len(events)
             after = events[-1][0]
         self._finish(running)
         if progress:
             progress(min(self.positions().values(), default=target), target)
         return read
+
+    def _pass_over(self, projections: list[Projection], after: int, last: int) -> None:
+        """Move projections that none of a batch's events concern past it, all in one
+        statement instead of a transaction each (live, most batches concern a few). One
+        whose position went back meanwhile (a rebuild) or is already past stays put."""
+        if projections:
+            self.reader.execute(
+                "UPDATE projection_positions SET position = %s, updated_at = now(), "
+                "error = NULL, failed_at = NULL, failures = 0 "
+                "WHERE name = ANY(%s) AND position >= %s AND position < %s",
+                (last, [p.name for p in projections], after, last))
 
     def _finish(self, running: list[Future]) -> None:
         failed = None
