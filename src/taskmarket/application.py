@@ -30,7 +30,7 @@ from .domain.ids import (
 )
 from .domain.task import ReviewDecision, TaskSpec
 from .domain.values import check_idempotency_key
-from .domain.webhook import WebhookEndpoint, new_secret
+from .domain.webhook import WebhookEndpoint, check_url, new_secret
 from .batch_commands import BatchCommands
 from .domain.worker import normalize_skills
 from .event_visibility import endpoint_visibility
@@ -77,11 +77,27 @@ class Marketplace(BatchCommands, Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None,
                  clock: Callable[[], datetime] = utc_now,
-                 task_candidates: Callable[[list[str], str | None], Any] | None = None):
+                 task_candidates: Callable[[list[str], str | None], Any] | None = None,
+                 webhook_records: Any = None,
+                 check_webhook_target: Callable[[str], str] = check_url):
+        """The composition root (bootstrap.py) hands in what reaches past the event store;
+        each is closed with the application when it has a ``close()``."""
         super().__init__(env=env)
         self.clock = clock
         # (worker skills, skill filter) -> task ids in preference order; see claim_next_task.
         self.task_candidates = task_candidates
+        # Stores signing secrets outside the event log (domain/webhook.py), finds deliveries.
+        self.webhook_records = webhook_records
+        # A webhook URL -> the URL, checked (INVALID_INPUT): by default for its shape (the
+        # domain's rule); the composition root adds its destination (webhooks/targets.py).
+        self.check_webhook_target = check_webhook_target
+
+    def close(self) -> None:
+        super().close()
+        for collaborator in (self.task_candidates, self.webhook_records):
+            close = getattr(collaborator, "close", None)
+            if close is not None:
+                close()
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         recordings = super().save(*objs, **kwargs)
@@ -515,9 +531,6 @@ class Marketplace(BatchCommands, Application[UUID]):
         return not key.revoked
 
     # --- webhooks -------------------------------------------------------------------
-    # Set by bootstrap: stores signing secrets outside the event log (domain/webhook.py).
-    webhook_records: Any = None
-
     def get_webhook_endpoint(self, endpoint_id: UUID) -> WebhookEndpoint:
         return self._load(WebhookEndpoint, endpoint_id, "endpointId")
 
@@ -527,10 +540,8 @@ class Marketplace(BatchCommands, Application[UUID]):
         """Register an endpoint for a requester's events; returns its id and its secret.
 
         It receives what a key of role ``audience`` (the caller's) may read of them."""
-        from .webhooks.targets import check_target
-
         self.get_requester(requester_id)
-        url = check_target(url)
+        url = self.check_webhook_target(url)
         allowed = deliverable_types_except(
             endpoint_visibility(audience, requester_id).hidden_kinds)
         secret = new_secret()
@@ -546,11 +557,9 @@ class Marketplace(BatchCommands, Application[UUID]):
                                 event_types: list[str] | None = None,
                                 audience: Role | None = None) -> None:
         """Change an endpoint; it then receives what a key of role ``audience`` may read."""
-        from .webhooks.targets import check_target
-
         endpoint = self.get_webhook_endpoint(endpoint_id)
         if url is not None:
-            url = check_target(url)
+            url = self.check_webhook_target(url)
         role = audience or Role(endpoint.audience)
         allowed = deliverable_types_except(
             endpoint_visibility(role, endpoint.requester_id).hidden_kinds)

@@ -16,6 +16,10 @@ from pathlib import Path
 
 import click
 
+from .bootstrap import (
+    build_marketplace, build_stripe, run_worker_process, start_for_serve, start_projections,
+    start_webhooks,
+)
 from .domain import DomainError, Role
 from .settings import Settings
 
@@ -30,7 +34,6 @@ data_dir_option = click.option(
 
 def open_services(data_dir: Path):
     """The database (embedded or DATABASE_URL), prepared, and the marketplace on it."""
-    from .bootstrap import build_marketplace
     from .database import open_database
     from .database_setup import prepare_database
 
@@ -98,11 +101,8 @@ def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: 
     """Run the API server (starting the embedded PostgreSQL unless DATABASE_URL is set)."""
     import uvicorn
 
-    from .bootstrap import start_projections, start_webhooks
-    from .payout_accounts import PayoutAccounts
     from .serve_lock import DataDirInUse, ServeLock
     from .web import create_app
-    from .jobs.runtime import start_for_serve
 
     settings = Settings.from_env(data_dir)
     try:  # before anything starts: a second serve must touch nothing of the first
@@ -112,12 +112,10 @@ def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: 
     exit_on_sigterm()
     database, marketplace = open_services(data_dir)
     projections = start_projections(database, marketplace) if run_projections else None
-    app = create_app(database, marketplace, settings=settings)
     public_url = f"http://{host}:{port}"
     background, stripe_setup = start_for_serve(database, marketplace, settings, public_url,
                                                run_worker=workers)
-    app.state.stripe_webhook_secret = stripe_setup.webhook_secret
-    app.state.services.payout_accounts = PayoutAccounts(marketplace, stripe_setup.gateway)
+    app = create_app(database, marketplace, settings=settings, stripe_setup=stripe_setup)
     webhooks = start_webhooks(database, marketplace)
     click.echo(startup_message(public_url, settings, stripe_setup))
     try:
@@ -179,9 +177,6 @@ def worker(data_dir: Path, processes: int, threads: int) -> None:
     """Run Dramatiq workers (payouts, lease expiry, auto-approval) for a running server."""
     import logging
     import multiprocessing
-
-    from .bootstrap import build_stripe
-    from .jobs.runtime import run_worker_process
 
     open_services(data_dir)  # migrations applied before any worker starts
     try:

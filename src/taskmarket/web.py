@@ -13,13 +13,12 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from .application import Marketplace
+from .bootstrap import build_read_models, build_web_services
 from .console import console_routes
 from .database import Database
 from .finance.http import export_endpoint
 from .graphql.auth import secret_from_header
-from .graphql.context import Services
 from .graphql.limits import BodySizeLimit, allowed_origins
-from .graphql.revocation import KeyRevocations
 from .graphql.schema import schema
 from .graphql.view import GraphQLView
 from .logs import RequestIdMiddleware
@@ -29,20 +28,19 @@ from .stripe_webhook import stripe_webhook
 
 
 def create_app(database: Database, marketplace: Marketplace, reads=None,
-               settings=None) -> Starlette:
+               settings=None, stripe_setup=None) -> Starlette:
+    """The app on what the composition root built; with ``stripe_setup`` (serve's Stripe
+    connection) it onboards payout accounts and checks Stripe's webhook signatures."""
+
     async def healthz(request: Request) -> JSONResponse:
         ok = await run_in_threadpool(database.ping)
         return JSONResponse({"status": "ok" if ok else "database unreachable"},
                             status_code=200 if ok else 503)
 
     if reads is None:
-        from .bootstrap import build_read_models
         reads = build_read_models(database)
-    from .bootstrap import reconciler_factory
-
-    graphql = GraphQLView(schema, Services(
-        marketplace, reads, revocations=KeyRevocations(database, marketplace),
-        reconciler_factory=reconciler_factory(marketplace, reads, settings)))
+    graphql = GraphQLView(schema, build_web_services(database, marketplace, reads, settings,
+                                                     stripe_setup))
 
     def api_key_of(request: Request):
         secret = secret_from_header(request.headers.get("authorization"))
@@ -71,5 +69,7 @@ def create_app(database: Database, marketplace: Marketplace, reads=None,
     app.state.database = database
     app.state.marketplace = marketplace
     app.state.reads = reads
-    app.state.services = graphql.services  # serve adds the Stripe connection once it has one
+    app.state.services = graphql.services
+    if stripe_setup is not None:
+        app.state.stripe_webhook_secret = stripe_setup.webhook_secret
     return app

@@ -94,7 +94,8 @@ def test_two_runners_at_once_apply_each_event_once(database):
 def runner_process(database, batch_size: int) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database.url,
            "TASKMARKET_PROJECTION_BATCH": str(batch_size), "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "taskmarket.projections.runner"], env=env,
+    return subprocess.Popen([sys.executable, "-m", "taskmarket.cli", "projections", "run"],
+                            env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..bootstrap import build_projection_runner, build_read_models, build_stripe
 
 KINDS = ("payouts", "ledger", "events")
 DATES = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z",
@@ -66,9 +67,7 @@ def finance_group(data_dir_option: Callable, open_services: Callable) -> click.G
     def reconcile_period(period_from: datetime, period_to: datetime, data_dir: Path) -> None:
         """Compare our payouts with Stripe's transfers over a period; exit 1 when they
         disagree, listing each discrepancy."""
-        from ..bootstrap import build_read_models, build_stripe
         from ..domain import DomainError
-        from ..projections.runner import ProjectionRunner
         from ..settings import Settings
         from .reconcile import Reconciler
 
@@ -79,8 +78,8 @@ def finance_group(data_dir_option: Callable, open_services: Callable) -> click.G
             reconciler = Reconciler(marketplace, reads, lambda: gateway.client)
             # Bring the read models it compares (and then shows) up to date ourselves: a
             # running `serve` may do the same meanwhile, the runners take turns.
-            catch_up = ProjectionRunner(database, ["payouts", "workers", "reconciliations"],
-                                        mapper=marketplace.mapper).catch_up
+            catch_up = build_projection_runner(
+                database, ["payouts", "workers", "reconciliations"], marketplace).catch_up
             catch_up()
             run_id = reconciler.reconcile(_utc(period_from), _utc(period_to))
             catch_up()
@@ -120,7 +119,6 @@ def finance_group(data_dir_option: Callable, open_services: Callable) -> click.G
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        from ..projections.runner import ProjectionRunner
         from . import exports
 
         if fmt == "parquet" and output is None:
@@ -129,8 +127,8 @@ def finance_group(data_dir_option: Callable, open_services: Callable) -> click.G
         start = _utc(period_from) if period_from else None
         end = _utc(period_to) if period_to else None
         database, marketplace = open_services(data_dir)
-        ProjectionRunner(database, ["event_log", "payouts", "ledger"],
-                         mapper=marketplace.mapper).catch_up()
+        build_projection_runner(database, ["event_log", "payouts", "ledger"],
+                                marketplace).catch_up()
         marketplace.close()
         with database.connect() as conn, Progress(
                 TextColumn(f"exporting {kind}"), BarColumn(),

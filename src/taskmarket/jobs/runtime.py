@@ -1,10 +1,14 @@
-"""Running the workers' parts in a process: Stripe, Dramatiq worker, dispatcher, sweeper."""
+"""Running the workers' parts in a process: Stripe, Dramatiq worker, dispatcher, sweeper.
+
+What a process runs is chosen and built by the composition root (bootstrap.py), which
+calls ``start_background`` with what it built."""
 
 from __future__ import annotations
 
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +16,8 @@ import dramatiq
 
 from ..application import Marketplace
 from ..database import Database
+from ..finance.reconcile import Reconciler
+from ..finance.schedule import DailyReconciliation
 from .actors import Actors, PayoutWorker, Services, register_actors
 from .dispatcher import Dispatcher
 from .schedule import WorkStore, open_pool
@@ -101,8 +107,10 @@ def start_background(database: Database, marketplace: Marketplace, broker: drama
                      gateway: StripeGateway, *, dispatch: bool = True,
                      run_worker: bool = True, worker_threads: int = 4,
                      sweep_interval: float = 1.0, resend_after: float = RESEND_AFTER_SECONDS,
-                     payout_worker: type[PayoutWorker] = PayoutWorker) -> Background:
-    """Start what this process runs: dispatcher + sweeper and/or a Dramatiq worker."""
+                     payout_worker: type[PayoutWorker] = PayoutWorker,
+                     reconciler: Callable[[], Reconciler] | None = None) -> Background:
+    """Start what this process runs: dispatcher + sweeper (+ the daily reconciliation with
+    ``reconciler``, built on first use) and/or a Dramatiq worker."""
     services = build_services(database, marketplace, gateway)
     actors = register_actors(broker, services, payout_worker(services))
     background = Background(broker, actors, services)
@@ -114,8 +122,12 @@ def start_background(database: Database, marketplace: Marketplace, broker: drama
                              name="taskmarket-dispatcher", daemon=True),
             threading.Thread(target=sweeper.run, args=(background.stop_event, sweep_interval),
                              name="taskmarket-sweeper", daemon=True),
-            daily_reconciliation_thread(database, marketplace, gateway, background.stop_event),
         ]
+        if reconciler is not None:
+            daily = DailyReconciliation(reconciler, marketplace.clock)
+            background.threads.append(threading.Thread(
+                target=daily.run, args=(background.stop_event,),
+                name="taskmarket-reconciliation", daemon=True))
         for thread in background.threads:
             thread.start()
     if run_worker:
@@ -124,69 +136,3 @@ def start_background(database: Database, marketplace: Marketplace, broker: drama
                                             worker_timeout=100)
         background.worker.start()
     return background
-
-
-def daily_reconciliation_thread(database: Database, marketplace: Marketplace,
-                                gateway: StripeGateway,
-                                stop: threading.Event) -> threading.Thread:
-    """Reconciles yesterday with Stripe once a day (its read models opened on first use)."""
-    import functools
-
-    from ..bootstrap import build_read_models
-    from ..finance.reconcile import Reconciler
-    from ..finance.schedule import DailyReconciliation
-
-    @functools.cache
-    def reconciler() -> Reconciler:
-        return Reconciler(marketplace, build_read_models(database), lambda: gateway.client)
-
-    daily = DailyReconciliation(reconciler, marketplace.clock)
-    return threading.Thread(target=daily.run, args=(stop,), name="taskmarket-reconciliation",
-                            daemon=True)
-
-
-def start_for_serve(database: Database, marketplace: Marketplace, settings, public_url: str,
-                    *, run_worker: bool = True) -> tuple[Background, StripeSetup]:
-    """What `taskmarket serve` runs next to the API: the outbox, the sweeper and (unless
-    workers run separately) a Dramatiq worker; plus the Stripe emulator without a key."""
-    from ..bootstrap import build_broker, build_stripe
-
-    stripe_setup = build_stripe(settings, start_emulator=True)
-    if stripe_setup.emulator is not None:
-        secret = stripe_setup.emulator.state.configure_webhooks(
-            f"{public_url}/webhooks/stripe", settings.stripe_webhook_secret)
-        stripe_setup.webhook_secret = secret
-    broker = build_broker(database, settings.redis_url)
-    background = start_background(database, marketplace, broker, stripe_setup.gateway,
-                                  run_worker=run_worker)
-    return background, stripe_setup
-
-
-def run_worker_process(data_dir: Path, threads: int, log_level: str | None = None) -> None:
-    """One `taskmarket worker` process: Dramatiq worker threads until SIGTERM/SIGINT."""
-    import signal
-
-    from ..bootstrap import build_broker, build_marketplace, build_stripe, start_webhooks
-    from ..database import open_database
-    from ..logs import configure_logging
-    from ..settings import Settings
-
-    if log_level:  # a spawned child starts with no logging configuration
-        configure_logging(log_level)
-
-    settings = Settings.from_env(data_dir)
-    database = open_database(settings.data_dir, settings.database_url)
-    marketplace = build_marketplace(database)
-    stripe_setup = build_stripe(settings, start_emulator=False)
-    broker = build_broker(database, settings.redis_url)
-    background = start_background(database, marketplace, broker, stripe_setup.gateway,
-                                  dispatch=False, worker_threads=threads)
-    webhooks = start_webhooks(database, marketplace)  # more senders; leases keep order
-    done = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: done.set())
-    log.info("worker process %d running %d threads", os.getpid(), threads)
-    done.wait()
-    webhooks.stop()
-    background.stop()
-    marketplace.close()

@@ -18,6 +18,7 @@ from . import cursors
 from .base import Handlers, Projection
 from .sqlq import columns, fetch, unique_ids
 from .store import Batch, Table
+from .task_rows import COLUMNS, make as make_task
 
 BATCHES = Table("batches", (
     "id", "requester_id", "title", "instructions", "answer_schema", "answer_pointer",
@@ -195,8 +196,6 @@ def tasks_of_batch(conn: psycopg.Connection, batch_id: UUID, first: int,
                    after: str | None, without_gold: bool = False) -> list[Any]:
     """A batch's items in the order they were added (oldest first); ``without_gold``
     leaves the control items out (the results)."""
-    from .tasks import COLUMNS, make as make_task
-
     params: list[Any] = [batch_id]
     condition = "batch_id = %s"
     if without_gold:

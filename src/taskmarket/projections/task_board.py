@@ -19,6 +19,7 @@ from . import cursors
 from .rows import TaskRow
 from .sqlq import fetch
 from .store import Batch, Table
+from .task_rows import COLUMNS, make
 
 TASK_BOARD_SKILLS = Table("task_board_skills", ("skill", "created_at", "task_id",
                                                 "required_skills"), ("skill",))
@@ -45,8 +46,6 @@ def sync(batch: Batch) -> None:
 def open_for_worker(conn: psycopg.Connection, worker_skills: list[str], skill: str | None,
                     first: int, after: str | None) -> list[TaskRow]:
     """Open tasks whose required skills the worker has (and that need ``skill``)."""
-    from .tasks import COLUMNS, make  # the board shows task rows
-
     skills = sorted({s.strip().lower() for s in worker_skills})
     place = cursors.decode(after, datetime, UUID)
     params: dict = {"skills": skills, "first": first}

@@ -17,8 +17,9 @@ import psycopg
 from . import claims, cursors, submissions, task_board, worker_stats
 from .base import Handlers, Projection
 from .rows import TaskRow
-from .sqlq import by_id, columns, fetch, unique_ids
+from .sqlq import by_id, fetch, unique_ids
 from .store import Batch, Table
+from .task_rows import COLUMNS, make
 
 TASKS = Table("tasks", (
     "id", "requester_id", "title", "instructions", "payload", "reward_amount", "currency",
@@ -138,15 +139,6 @@ PROJECTION = Projection(
 )
 
 # --- queries ----------------------------------------------------------------------------
-FIELDS = [name for name in TaskRow.__dataclass_fields__ if name != "cursor"]
-COLUMNS = columns(FIELDS)
-
-
-def make(row: dict) -> TaskRow:
-    return TaskRow(**{name: row[name] for name in FIELDS},
-                   cursor=cursors.encode(row["created_at"], row["id"]))
-
-
 def by_ids(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, TaskRow]:
     return by_id(fetch(conn, f"SELECT {COLUMNS} FROM tasks WHERE id = ANY(%s)",
                        (unique_ids(ids),), make))

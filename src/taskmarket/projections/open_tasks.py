@@ -6,22 +6,30 @@ candidate (filled meanwhile) just makes ``claim_next_task`` move on to the next 
 Candidates come from the "tasks" read model (indexed, oldest first) and then from the
 tail of the event store the read model has not applied yet, so a lagging or stopped
 projection delays nothing: a task posted a millisecond ago is already a candidate.
+
+The composition root hands an ``OpenTasks`` to the application as its ``task_candidates``.
+It reads through its own small connection pool, opened on the first claim (most processes
+that build an application never claim), and closed with the application.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import threading
+from collections.abc import Iterator
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
-from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
 
+from ..database import Database
 from ..domain import Task
-
-TaskCandidates = Callable[[list[str], "str | None"], Iterable[UUID]]
+from .tracking import EVENTS_TABLE
 
 PAGE = 100
+POOL_SIZE = 8
 READ_MODEL = "tasks"  # the projection that owns the tasks table and its position
 
 # Oldest first, one index range per skill the worker has (plus '' for tasks needing
@@ -39,23 +47,53 @@ _OPEN_TASKS_NEEDING = """
     WHERE skill = %(skill)s AND required_skills <@ %(skills)s::text[]
       AND (created_at, task_id) > (%(at)s, %(id)s)
     ORDER BY created_at, task_id LIMIT %(page)s"""
+# Posted tasks that never completed or were cancelled, after a log position.
+_UNAPPLIED = f"""
+    SELECT notification_id, originator_id, originator_version, topic, state
+    FROM {EVENTS_TABLE} AS posted WHERE topic = %(posted)s AND notification_id > %(after)s
+    AND NOT EXISTS (SELECT 1 FROM {EVENTS_TABLE} AS ended
+      WHERE ended.originator_id = posted.originator_id AND ended.topic = ANY(%(ended)s))
+    ORDER BY notification_id LIMIT %(page)s"""
 _START = {"at": "-infinity", "id": UUID(int=0)}
+_POSTED = get_topic(Task.Posted)
+_ENDED = [get_topic(Task.Completed), get_topic(Task.Cancelled)]
 
 
-def open_task_candidates(app) -> TaskCandidates:
-    """The read model's open tasks, then those posted after its position."""
-    datastore = app.recorder.datastore
-    unapplied = event_store_candidates(app)
+class OpenTasks:
+    """``open_tasks(worker_skills, skill)``: ids of the open tasks a worker qualifies for
+    (needing ``skill`` too, when given), the read model's first, then those posted after
+    its position. ``mapper`` decodes the event store's Task.Posted events."""
 
-    def candidates(worker_skills: list[str], skill: str | None) -> Iterator[UUID]:
+    def __init__(self, database: Database, mapper: Any, pool_size: int = POOL_SIZE):
+        self.mapper = mapper
+        self.pool = ConnectionPool(database.conninfo, min_size=1, max_size=pool_size,
+                                   kwargs={"autocommit": True, "row_factory": dict_row},
+                                   open=False, name="open-tasks")
+        self._opened = False
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._opened:
+                self.pool.close()
+
+    def _connection(self):
+        if not self._opened:
+            with self._lock:
+                if not self._opened:
+                    self.pool.open()
+                    self._opened = True
+        return self.pool.connection()
+
+    def __call__(self, worker_skills: list[str], skill: str | None) -> Iterator[UUID]:
         params = {"skills": sorted(set(worker_skills)), "skill": skill, "page": PAGE, **_START}
-        with datastore.get_connection() as conn:
+        with self._connection() as conn:
             row = conn.execute("SELECT position FROM projection_positions WHERE name = %s",
                                (READ_MODEL,)).fetchone()
         position = row["position"] if row else 0
         seen: set[UUID] = set()
         while position:
-            with datastore.get_connection() as conn:
+            with self._connection() as conn:
                 rows = conn.execute(_OPEN_TASKS_NEEDING if skill else _OPEN_TASKS,
                                     params).fetchall()
             for row in rows:
@@ -64,36 +102,21 @@ def open_task_candidates(app) -> TaskCandidates:
             if len(rows) < PAGE:
                 break
             params.update(at=rows[-1]["created_at"], id=rows[-1]["id"])
-        for task_id in unapplied(worker_skills, skill, after=position):
+        for task_id in self.unapplied(worker_skills, skill, after=position):
             if task_id not in seen:
                 yield task_id
 
-    return candidates
-
-
-def event_store_candidates(app) -> Callable[..., Iterator[UUID]]:
-    """Posted tasks that never completed or were cancelled, straight from the event store
-    (after a log position), oldest first."""
-    recorder = app.recorder
-    table = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
-    query = sql.SQL(
-        "SELECT notification_id, originator_id, originator_version, topic, state "
-        "FROM {table} AS posted WHERE topic = %(posted)s AND notification_id > %(after)s "
-        "AND NOT EXISTS (SELECT 1 FROM {table} AS ended "
-        "  WHERE ended.originator_id = posted.originator_id AND ended.topic = ANY(%(ended)s)) "
-        "ORDER BY notification_id LIMIT %(page)s").format(table=table)
-    ended = [get_topic(Task.Completed), get_topic(Task.Cancelled)]
-
-    def candidates(worker_skills: list[str], skill: str | None,
-                   after: int = 0) -> Iterator[UUID]:
+    def unapplied(self, worker_skills: list[str], skill: str | None,
+                  after: int = 0) -> Iterator[UUID]:
+        """Posted tasks that never completed or were cancelled, straight from the event
+        store (after a log position), oldest first."""
         skills = set(worker_skills)
         while True:
-            with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
-                cursor.execute(query, {"posted": get_topic(Task.Posted), "after": after,
-                                       "ended": ended, "page": PAGE})
-                rows = cursor.fetchall()
+            with self._connection() as conn:
+                rows = conn.execute(_UNAPPLIED, {"posted": _POSTED, "after": after,
+                                                 "ended": _ENDED, "page": PAGE}).fetchall()
             for row in rows:
-                posted = app.mapper.to_domain_event(Notification(
+                posted = self.mapper.to_domain_event(Notification(
                     id=row["notification_id"], originator_id=row["originator_id"],
                     originator_version=row["originator_version"], topic=row["topic"],
                     state=bytes(row["state"])))
@@ -103,5 +126,3 @@ def event_store_candidates(app) -> Callable[..., Iterator[UUID]]:
             if len(rows) < PAGE:
                 return
             after = rows[-1]["notification_id"]
-
-    return candidates
