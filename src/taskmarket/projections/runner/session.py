@@ -61,13 +61,21 @@ class Session:
         self.reader.execute("INSERT INTO projection_positions (name) SELECT unnest(%s::text[]) "
                             "ON CONFLICT (name) DO NOTHING", ([p.name for p in projections],))
         self.log = LogReader(self.reader, mapper, batch_size)
-        self.connections = {p.name: database.connect(autocommit=True) for p in projections}
-        for conn in self.connections.values():
+        self.database = database
+        # Opened on a projection's first batch: one no batch concerns needs none.
+        self.connections: dict[str, psycopg.Connection] = {}
+        self.pool = ThreadPoolExecutor(max_workers=len(projections),
+                                       thread_name_prefix="projection")
+
+    def _connection(self, name: str) -> psycopg.Connection:
+        """The projection's own connection (only its apply, one batch at a time, asks)."""
+        conn = self.connections.get(name)
+        if conn is None:
+            conn = self.connections[name] = self.database.connect(autocommit=True)
             # A commit lost in a server crash loses its rows and its position together,
             # so the events are simply applied again: exactly once holds without the wait.
             conn.execute("SET synchronous_commit = off")
-        self.pool = ThreadPoolExecutor(max_workers=len(projections),
-                                       thread_name_prefix="projection")
+        return conn
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -188,7 +196,7 @@ class Session:
         When the batch fails, its events are applied one at a time, so the projection
         stops right before the event it cannot apply and the failure names that spot.
         """
-        conn = self.connections[projection.name]
+        conn = self._connection(projection.name)
         try:
             try:
                 self._apply(conn, projection, after, events)
