@@ -29,6 +29,7 @@ FIGURES = [
     ("9", "memory", "peak RSS of serve and of a projection rebuild"),
     ("W", "webhook_delivery", "webhook deliveries vs raw POSTs"),
     ("10", "log_ceiling", "group-commit log ceiling at 1-64 callers vs raw INSERT"),
+    ("P", "partitions", "saves/s over 2 and 4 PostgreSQL partitions vs 1; merged feed"),
     ("11", "soak", "soak under mixed load: mutations/s over time, server RSS"),
     ("B", "batch_upload", "batch upload vs raw postTask; aggregation of 10k x 3"),
     ("F", "finance_books", "balances as of a past position at 1M vs 10k; export vs COPY"),

@@ -64,7 +64,8 @@ SELECT marks.position, a.account, a.currency,
 FROM marks CROSS JOIN accounts AS a
 LEFT JOIN moved ON moved.mark = marks.position AND moved.account = a.account
                AND moved.currency = a.currency
-ORDER BY marks.position  -- one checkpoint's rows together, as the projection writes them
+-- one checkpoint's rows together and in key order, as the projection writes them
+ORDER BY marks.position, a.account, a.currency
 """
 
 
@@ -103,16 +104,22 @@ def balances_client_ms(conn, events: int, calls: int, seed: int) -> list[float]:
 
 class _Capture:
     """Stands in for the connection: runs each statement under EXPLAIN ANALYZE and adds up
-    the server's planning + execution time; answers with the real rows."""
+    the server's planning + execution time; answers with the real rows (settings and
+    transactions go straight to the connection)."""
 
     def __init__(self, conn):
         self.conn, self.server_ms = conn, 0.0
 
     def execute(self, query, params=None):
+        if query.lstrip().upper().startswith("SET "):  # a setting, not a statement to time
+            return self.conn.execute(query, params)
         plan = self.conn.execute("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + query,
                                  params).fetchone()[0][0]
         self.server_ms += plan["Planning Time"] + plan["Execution Time"]
         return self.conn.execute(query, params)
+
+    def transaction(self):
+        return self.conn.transaction()
 
 
 RAW_COPY = ("COPY (SELECT position, seq, account, currency, amount, event_type, occurred_at "

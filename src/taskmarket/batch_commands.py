@@ -12,33 +12,21 @@ from __future__ import annotations
 import copy
 import functools
 import threading
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable
 from uuid import UUID, uuid4
 
+from .command_retry import retry_on_conflict
 from .domain import DomainError, Task, Worker
 from .domain.batch import (
     Batch, BatchItem, BatchSpec, BatchWorker, batch_id_for_key, batch_worker_id, check_answer,
 )
 from .domain.task import ReviewDecision, TaskStatus
 
-F = TypeVar("F", bound=Callable[..., Any])
 CANCEL_CHUNK = 500
 KEPT_AGGREGATES = 10_000
 _ABSENT = object()
 TASK_BATCH_CACHE_SIZE = 100_000
 WRONG_GOLD_FEEDBACK = "This answer does not match the expected one."
-
-
-def retry_on_conflict(method: F) -> F:
-    """application.retry_on_conflict, looked up when called (that module imports this one)."""
-
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from .application import retry_on_conflict as retry
-
-        return retry(method)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 class BatchCommands:

@@ -161,7 +161,8 @@ def stripe_for_serve(settings: Settings, public_url: str):
     return stripe_setup
 
 
-def run_worker_process(data_dir: Path, threads: int, log_level: str | None = None) -> None:
+def run_worker_process(data_dir: Path, threads: int, log_level: str | None = None,
+                       on_running: Callable[[], None] | None = None) -> None:
     """One `taskmarket worker` process: Dramatiq worker threads until SIGTERM/SIGINT."""
     import signal
 
@@ -183,6 +184,8 @@ def run_worker_process(data_dir: Path, threads: int, log_level: str | None = Non
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: done.set())
     log.info("worker process %d running %d threads", os.getpid(), threads)
+    if on_running is not None:  # serve's supervisor waits for its processes to run
+        on_running()
     done.wait()
     webhooks.stop()
     background.stop()
@@ -193,9 +196,10 @@ def run_worker_process(data_dir: Path, threads: int, log_level: str | None = Non
 def build_web_services(database: Database, marketplace: Marketplace, reads,
                        settings: Settings | None = None, stripe_setup=None):
     """What the GraphQL API needs: the application, the read models, the revocation
-    follower, payout accounts when this process has a Stripe connection (``stripe_setup``)
+    follower, the keys already seen, payout accounts when this process has a Stripe connection (``stripe_setup``)
     and the reconciler (built on first use)."""
     from .graphql.context import Services
+    from .graphql.known_keys import KnownKeys
     from .graphql.revocation import KeyRevocations
     from .payout_accounts import PayoutAccounts
 
@@ -203,4 +207,5 @@ def build_web_services(database: Database, marketplace: Marketplace, reads,
                        if stripe_setup is not None else None)
     return Services(marketplace, reads, payout_accounts=payout_accounts,
                     revocations=KeyRevocations(database, marketplace),
+                    keys=KnownKeys(database, marketplace),
                     reconciler_factory=reconciler_factory(marketplace, reads, settings))

@@ -20,7 +20,6 @@ from .bootstrap import (
     build_marketplace, build_stripe, run_worker_process, start_for_serve, start_projections,
     start_webhooks,
 )
-from .domain import DomainError, Role
 from .settings import Settings
 
 LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -92,12 +91,20 @@ def main(log_level: str) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="The TCP port to listen on.")
 @click.option("--workers/--no-workers", default=True, show_default=True,
-              help="Run a Dramatiq worker in this process (off when `taskmarket worker` "
+              help="Run a Dramatiq worker (off when `taskmarket worker` "
                    "processes do the work).")
 @click.option("--projections/--no-projections", "run_projections", default=True,
-              show_default=True, help="Keep the read models up to date in this process "
+              show_default=True, help="Keep the read models up to date "
                                       "(off when `taskmarket projections run` does it).")
-def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: bool) -> None:
+@click.option("--multi-process/--single-process", default=False, show_default=True,
+              help="Run several API processes on the port, the log followers and the "
+                   "worker each in processes of their own under one supervisor; or all "
+                   "in this one process.")
+@click.option("--api-processes", default=None, type=click.IntRange(1, 64),
+              help="API processes sharing the port (implies --multi-process) "
+                   "[default: the cores, 2 to 4].")
+def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: bool,
+          multi_process: bool, api_processes: int | None) -> None:
     """Run the API server (starting the embedded PostgreSQL unless DATABASE_URL is set)."""
     import uvicorn
 
@@ -111,6 +118,17 @@ def serve(data_dir: Path, host: str, port: int, workers: bool, run_projections: 
         fail(str(error), status=3)
     exit_on_sigterm()
     database, marketplace = open_services(data_dir)
+    if multi_process or api_processes:
+        from .supervisor import ServePlan, default_api_processes, serve_in_processes
+
+        marketplace.close()
+        plan = ServePlan(api_processes or default_api_processes(), projections=run_projections,
+                         worker=workers)
+        status = serve_in_processes(database, settings, host, port, plan,
+                                    announce=lambda stripe_setup: click.echo(startup_message(
+                                        f"http://{host}:{port}", settings, stripe_setup)))
+        lock.release()
+        sys.exit(status)
     projections = start_projections(database, marketplace) if run_projections else None
     public_url = f"http://{host}:{port}"
     background, stripe_setup = start_for_serve(database, marketplace, settings, public_url,
@@ -210,96 +228,6 @@ def migrate(data_dir: Path) -> None:
     click.echo("database is up to date")
 
 
-@main.group()
-def keys() -> None:
-    """API keys."""
-
-
-def subject_of(requester_id: str | None, worker_id: str | None):
-    """The global id given for the key's subject -> its UUID; a one-line error otherwise."""
-    from .global_ids import decode_one
-
-    if requester_id and worker_id:
-        fail("give --requester-id or --worker-id, not both")
-    try:
-        if requester_id:
-            return decode_one(requester_id, "Requester", "requesterId")
-        if worker_id:
-            return decode_one(worker_id, "Worker", "workerId")
-    except DomainError as error:
-        option = "--requester-id" if requester_id else "--worker-id"
-        fail(f"{option}: {error.message} (use the id the API shows, e.g. Requester.id)")
-    return None
-
-
-@keys.command("create")
-@data_dir_option
-@click.option("--role", required=True, help="What the key may do.",
-              type=click.Choice([r.value for r in Role], case_sensitive=False))
-@click.option("--name", required=True, help="A label to recognise the key by.")
-@click.option("--requester-id", default=None, metavar="ID",
-              help="The requester (its global id) a REQUESTER or PARTNER key acts for.")
-@click.option("--worker-id", default=None, metavar="ID",
-              help="The worker (its global id) a WORKER key acts for.")
-def create_key(data_dir: Path, role: str, name: str, requester_id: str | None,
-               worker_id: str | None) -> None:
-    """Issue an API key; the secret is printed once, as the last line."""
-    from .global_ids import to_global_id
-
-    subject_id = subject_of(requester_id, worker_id)
-    _, marketplace = open_services(data_dir)
-    try:
-        key_id, secret = marketplace.issue_api_key(Role(role.upper()), name, subject_id)
-    except DomainError as error:
-        fail(f"{error.code}: {error.message}")
-    click.echo(f"key id: {to_global_id('ApiKey', key_id)}")
-    click.echo(secret)
-
-
-@keys.command("list")
-@data_dir_option
-def list_keys(data_dir: Path) -> None:
-    """Every API key: id, role, name, whom it acts for, issued and revoked times."""
-    from .global_ids import to_global_id
-    from .projections.api_keys import page
-    from .projections.runner import ProjectionRunner
-
-    database, marketplace = open_services(data_dir)
-    # Bring the key list up to date first: no server may be running to do it.
-    ProjectionRunner(database, ["api_keys"], mapper=marketplace.mapper).catch_up()
-    marketplace.close()
-    click.echo("id\trole\tname\tacts for\tcreated\trevoked")
-    after = None
-    with database.connect() as conn:
-        while rows := page(conn, 100, after):
-            for row in rows:
-                kind = "Worker" if row.role == Role.WORKER.value else "Requester"
-                subject = to_global_id(kind, row.subject_id) if row.subject_id else "-"
-                revoked = row.revoked_at.isoformat() if row.revoked_at else "-"
-                click.echo(f"{to_global_id('ApiKey', row.id)}\t{row.role}\t{row.name}\t"
-                           f"{subject}\t{row.created_at.isoformat()}\t{revoked}")
-            after = rows[-1].cursor
-
-
-@keys.command("revoke")
-@data_dir_option
-@click.argument("key_id", metavar="KEY_ID")
-def revoke_key(data_dir: Path, key_id: str) -> None:
-    """Revoke the API key KEY_ID (as `keys create` and `keys list` print it)."""
-    from .global_ids import decode_one
-
-    try:
-        raw = decode_one(key_id, "ApiKey", "apiKeyId")
-    except DomainError as error:
-        fail(f"KEY_ID: {error.message}")
-    _, marketplace = open_services(data_dir)
-    try:
-        marketplace.revoke_api_key(raw)
-    except DomainError as error:
-        fail(f"{error.code}: {error.message}")
-    click.echo(f"revoked {key_id}")
-
-
 from .projections.cli import projections_group  # noqa: E402
 
 main.add_command(projections_group(data_dir_option, open_services))
@@ -309,8 +237,10 @@ main.add_command(audit_group(data_dir_option, open_services))
 main.add_command(finance_group(data_dir_option, open_services))
 
 from .batch_cli import batch_group  # noqa: E402
+from .key_cli import keys_group  # noqa: E402
 
 main.add_command(batch_group)
+main.add_command(keys_group(data_dir_option, open_services, fail))
 
 if __name__ == "__main__":
     main()

@@ -27,6 +27,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,  # serve runs several processes on one stderr
         }
         rid = getattr(record, "request_id", None) or request_id.get()
         if rid:

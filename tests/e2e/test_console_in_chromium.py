@@ -321,8 +321,11 @@ def test_finance_sees_the_overview_and_why_a_payout_was_paid(console, browser, s
     page.get_by_label("Status").select_option("FAILED")
     page.get_by_role("button", name="Show").click()
     listed = page.get_by_role("table", name="Payouts, newest first")
-    listed.get_by_text("Bo").wait_for()
-    assert "Ada" not in listed.inner_text()
+    from playwright.sync_api import expect
+
+    listed.get_by_text("PAYOUT_ACCOUNT_NOT_FOUND").wait_for()
+    expect(listed).not_to_contain_text("Ada")  # waits for the filtered page to replace the list
+    assert "Bo" in listed.inner_text()
     assert "$7.30" in listed.inner_text() and "PAYOUT_ACCOUNT_NOT_FOUND" in listed.inner_text()
     page.get_by_label("Status").select_option("PAID")
     page.get_by_role("button", name="Show").click()

@@ -59,3 +59,21 @@ def test_the_loaded_worker_and_task_are_their_latest_versions(app):
     assert claim_error(app, task, worker)[0] == "ALREADY_CLAIMED"
     assert claim in app.get_task(task).claims
     assert app.get_task(task).version == 2
+
+
+@pytest.mark.parametrize("how_many", [1, 2, 4, 5, 9])
+def test_loading_several_aggregates_at_once_gives_each_its_events_in_version_order(app,
+                                                                                  how_many):
+    """Up to a few ids go as one placeholder each, more as an array: same answer."""
+    workers = [app.register_worker(f"w{n}") for n in range(how_many)]
+    for n, worker in enumerate(workers):
+        for change in range(n % 3):
+            app.change_worker_skills(worker, [f"skill{change}"])
+    wanted = [*reversed(workers), uuid4()]  # an unknown id is simply absent
+
+    stored = app.recorder.select_events_of(wanted)
+
+    by_worker = {w: [e.originator_version for e in stored if e.originator_id == w]
+                 for w in workers}
+    assert by_worker == {w: list(range(1, 2 + n % 3)) for n, w in enumerate(workers)}
+    assert {e.originator_id for e in stored} == set(workers)

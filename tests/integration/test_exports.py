@@ -86,6 +86,14 @@ def test_csv_exports_in_log_order_with_global_ids_and_decimal_amounts(app, datab
     for currency in ("USD", "JPY"):
         assert sum(Decimal(r["amount"]) for r in ledger if r["currency"] == currency) == 0
     assert {r["amount"] for r in ledger if r["currency"] == "JPY"} >= {"5000", "-5000"}
+    # Each account is presented once, from its balance row; an entry without one (none
+    # should be) is still exported, its account presented the same way row by row.
+    with database.connect() as conn:
+        assert conn.execute("DELETE FROM ledger_balances WHERE account LIKE 'worker:%'"
+                            ).rowcount > 0
+    done = taskmarket(database, "finance", "export", "ledger", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert read_csv(out.read_bytes()) == ledger
 
     events = read_csv(taskmarket(database, "finance", "export", "events").stdout)
     deposit = next(e for e in events if e["type"] == "RequesterFundsDeposited")

@@ -25,6 +25,8 @@ class Explaining:
         self.conn, self.seen = conn, seen
 
     def execute(self, query, params=None):
+        if query.lstrip().upper().startswith("SET "):  # a setting: no plan to keep
+            return self.conn.execute(query, params)
         self.conn.execute("SET enable_seqscan = off")
         [(plan,)] = self.conn.execute("EXPLAIN (FORMAT JSON) " + query, params).fetchall()
         plan = plan if isinstance(plan, list) else json.loads(plan)
@@ -32,6 +34,9 @@ class Explaining:
         result = self.conn.execute(query, params)
         self.conn.execute("RESET enable_seqscan")
         return result
+
+    def transaction(self):
+        return self.conn.transaction()
 
     def cursor(self, **kwargs):
         outer = self

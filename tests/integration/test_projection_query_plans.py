@@ -30,6 +30,7 @@ def scans(plan: dict) -> list[str]:
 def plans(monkeypatch, database):
     """Run each query as usual, and keep its plan (sequential scans disabled)."""
     seen: list[tuple[str, list[str]]] = []
+    plain_fetch = sqlq.fetch
 
     def explaining(conn, query, params, make):
         text = query.as_string(conn) if hasattr(query, "as_string") else query
@@ -38,9 +39,9 @@ def plans(monkeypatch, database):
         plan = plan if isinstance(plan, list) else json.loads(plan)
         seen.append((" ".join(text.split())[:90], scans(plan[0]["Plan"])))
         conn.execute("RESET enable_seqscan")
-        return sqlq.fetch(conn, query, params, make)
+        return plain_fetch(conn, query, params, make)
 
-    for module in MODULES:
+    for module in (*MODULES, sqlq):  # sqlq's shared page helpers fetch through it
         monkeypatch.setattr(module, "fetch", explaining)
     return seen
 

@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
-from taskmarket.docs import (
-    SourceIndex, all_event_classes, errors_markdown, events_markdown, main,
-)
+from taskmarket.docs import all_event_classes, errors_markdown, events_markdown, main
+from taskmarket.error_codes import SourceIndex
 from taskmarket.events import event_type
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

@@ -5,31 +5,32 @@ Each item is a Task of the batch (``Task.batch_id``), posted with ``overlap`` sl
 workers and partners never read; their Tasks look like any other item. The batch serves a
 worker gold items at its gold ratio (more often until ``min_gold_answers``), each at most
 once, judges gold answers, and blocks a worker whose gold accuracy falls too low.
+
+Long for a reason: the Batch and BatchWorker aggregates, their event classes and the
+value types their state holds stay in this one module, because stored events and
+snapshots name them by ``taskmarket.domain.batch:...`` (README "Events are forever").
+Answer schemas and pointers are in answers.py.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
-from jsonpointer import JsonPointer, JsonPointerException
-from jsonschema import exceptions as schema_errors
-from jsonschema import validators
 
 from . import ids
 from .errors import DomainError, ensure
+from .answers import answer_at, canonical, check_answer, check_schema, parse_pointer
 from .fingerprint import fingerprint
 from .money import Money
 from .snapshot import StateSnapshot
 from .task import TaskSpec, check_json
-from .values import check_idempotency_key, check_text
+from .values import check_idempotency_key
 from .worker import normalize_skills
 
 MAX_ITEMS_PER_CALL = 1000
@@ -70,67 +71,6 @@ class QualityRules:
         ensure(_is_number(self.min_gold_accuracy) and 0 <= self.min_gold_accuracy <= 1,
                "INVALID_INPUT", "minGoldAccuracy is from 0 to 1", ["quality", "minGoldAccuracy"])
         return self
-
-
-def canonical(value: Any) -> str:
-    """One text per JSON value, so equal answers compare (and group) equal."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-@lru_cache(maxsize=256)
-def _validator(schema_text: str) -> Any:
-    schema = json.loads(schema_text)
-    return validators.validator_for(schema)(schema)
-
-
-def check_schema(schema: Any) -> None:
-    """The answer schema must itself be a valid JSON Schema (of its declared draft)."""
-    check_json(schema, "answerSchema")
-    ensure(isinstance(schema, (dict, bool)), "INVALID_INPUT",
-           "answerSchema must be a JSON Schema object", ["answerSchema"])
-    try:
-        validators.validator_for(schema).check_schema(schema)
-    except schema_errors.SchemaError as error:
-        raise DomainError("INVALID_INPUT", f"answerSchema is not a valid JSON Schema: "
-                          f"{error.message} (at {error.json_path})", ["answerSchema"]) from None
-
-
-def check_answer(schema: Any, result: Any) -> None:
-    """INVALID_ANSWER naming the JSON path of the (most relevant) failure."""
-    try:
-        error = schema_errors.best_match(_validator(canonical(schema)).iter_errors(result))
-    except Exception as failure:  # a $ref we never fetch (referencing's Unresolvable)
-        raise DomainError("INVALID_ANSWER", f"the answer schema cannot be applied: {failure}",
-                          ["result"]) from None
-    if error is None:
-        return
-    path = [str(part) for part in error.absolute_path]
-    raise DomainError("INVALID_ANSWER", f"{error.json_path}: {error.message}", ["result", *path])
-
-
-def parse_pointer(pointer: Any) -> str:
-    if pointer is None:
-        return ""
-    ensure(isinstance(pointer, str) and len(pointer) <= 1000, "INVALID_INPUT",
-           "answerPointer must be a JSON Pointer", ["answerPointer"])
-    check_text(pointer, "answerPointer", 1000, required=False, strip=False)
-    try:
-        JsonPointer(pointer)
-    except JsonPointerException as error:
-        raise DomainError("INVALID_INPUT", f"answerPointer is not a JSON Pointer: {error}",
-                          ["answerPointer"]) from None
-    return pointer
-
-
-_MISSING = object()
-
-
-def answer_at(pointer: str, result: Any) -> Any:
-    """The part of a result that is compared and aggregated (None when absent)."""
-    if not pointer:
-        return result
-    found = JsonPointer(pointer).resolve(result, _MISSING)
-    return None if found is _MISSING else found
 
 
 @dataclass(frozen=True)

@@ -73,11 +73,16 @@ class Requester(Aggregate):
         self.references.add(reference)
 
     # --- escrow ---------------------------------------------------------------------
-    def reserve(self, task_id: UUID, money: Money) -> None:
-        """Move funds for a task's slots from the balance into escrow."""
+    def _ensure_available(self, money: Money, needed_for: str, field: str) -> None:
+        """The balance covers ``money`` (in the requester's currency); INSUFFICIENT_FUNDS
+        on ``field`` otherwise."""
         self.ensure_currency(money.currency)
         ensure(self.balance >= money.amount, "INSUFFICIENT_FUNDS",
-               f"balance {self.balance} is below the {money.amount} this task needs", ["reward"])
+               f"balance {self.balance} is below {needed_for}", [field])
+
+    def reserve(self, task_id: UUID, money: Money) -> None:
+        """Move funds for a task's slots from the balance into escrow."""
+        self._ensure_available(money, f"the {money.amount} this task needs", "reward")
         self._escrow_reserved(task_id=task_id, amount=money.amount)
 
     @event("EscrowReserved")
@@ -109,9 +114,7 @@ class Requester(Aggregate):
 
     def pay_bonus(self, payout_id: UUID, money: Money) -> None:
         """Spend available balance on a bonus payout."""
-        self.ensure_currency(money.currency)
-        ensure(self.balance >= money.amount, "INSUFFICIENT_FUNDS",
-               f"balance {self.balance} is below the bonus of {money.amount}", ["amount"])
+        self._ensure_available(money, f"the bonus of {money.amount}", "amount")
         self._bonus_funded(payout_id=payout_id, amount=money.amount)
 
     @event("BonusFunded")

@@ -3,6 +3,10 @@
 Slots: every one of the task's ``assignments`` is at any moment open, held by an active
 claim, waiting for review, accepted, or (after cancellation) refunded. Methods that free a
 slot of a cancelled task return how many slots' escrow goes back to the requester.
+
+Long for a reason: the Task aggregate, its event classes and the value types its state
+holds (statuses, Claim, Submission) stay in this one module, because stored events and
+snapshots name them by ``taskmarket.domain.task:...`` (README "Events are forever").
 """
 
 from __future__ import annotations

@@ -9,6 +9,11 @@ from ..domain import DomainError, Role
 from ..domain.apikey import a_key_of
 
 BEARER = "bearer "
+# The roles a mutation may require (run_mutation's ``roles``).
+ADMIN = (Role.ADMIN,)
+REQUESTER = (Role.REQUESTER,)
+WORKER = (Role.WORKER,)
+MONEY_KEEPERS = (Role.FINANCE, Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -52,15 +57,3 @@ def require(viewer: Viewer, *roles: Role) -> Viewer:
         allowed = " or ".join(a_key_of(role) for role in roles)
         raise forbidden_command(f"this needs {allowed}; yours is {a_key_of(viewer.role)}")
     return viewer
-
-
-def require_requester(viewer: Viewer) -> UUID:
-    require(viewer, Role.REQUESTER)
-    assert viewer.subject_id is not None
-    return viewer.subject_id
-
-
-def require_worker(viewer: Viewer) -> UUID:
-    require(viewer, Role.WORKER)
-    assert viewer.subject_id is not None
-    return viewer.subject_id

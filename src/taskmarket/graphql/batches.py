@@ -1,8 +1,8 @@
-"""Batches: createBatch, addBatchItems, cancelBatch, the batches list, Batch and its links."""
+"""Batches: createBatch, addBatchItems, cancelBatch and the batches list (the types:
+batch_types.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Optional
 from uuid import UUID
 
@@ -11,20 +11,15 @@ from strawberry.scalars import JSON
 
 from ..domain import Money as DomainMoney, Role
 from ..domain.batch import AggregationMethod as DomainAggregation
-from ..domain.batch import BatchItem, BatchSpec, BatchStatus as DomainBatchStatus, QualityRules
-from ..global_ids import decode_one, to_global_id
-from . import visibility
-from .auth import Viewer, require_requester
-from .commands import execute
-from .context import Context, ctx
+from ..domain.batch import BatchItem, BatchSpec, QualityRules
+from ..global_ids import decode_one
+from .auth import REQUESTER
+from .batch_types import AggregationMethod, Batch, load_batch
+from .context import ctx
 from .errors import ClientError, UserError
+from .mutation import Caller, Done, Shown, run_mutation, returned
 from .pagination import Connection, connection, page_size
-from .types import (
-    Money, MoneyInput, Node, Requester, Task, Worker, forbidden_field, load_requester,
-)
-
-AggregationMethod = strawberry.enum(DomainAggregation)
-BatchStatus = strawberry.enum(DomainBatchStatus)
+from .types import MoneyInput
 
 
 @strawberry.input
@@ -77,176 +72,6 @@ class CancelBatchInput:
 
 
 @strawberry.type
-class Consensus:
-    answer: Optional[JSON]
-    confidence: float = strawberry.field(description="0..1")
-    method: AggregationMethod
-    answers: int
-
-    @classmethod
-    def from_row(cls, row: Any) -> "Consensus":
-        return cls(answer=row.answer, confidence=row.confidence,
-                   method=AggregationMethod(row.method), answers=row.answers)
-
-
-@strawberry.type
-class BatchResult:
-    task: Task
-    consensus: Optional[Consensus]
-
-
-@strawberry.type
-class WorkerQuality:
-    gold_answered: int
-    gold_correct: int
-    accuracy: Optional[float] = strawberry.field(description="Null before the first gold "
-                                                 "answer.")
-    blocked: bool
-    row: strawberry.Private[Any]
-
-    @strawberry.field
-    async def worker(self, info: strawberry.Info) -> Worker:
-        return Worker.from_row(await ctx(info).loaders.workers.load(self.row.worker_id))
-
-
-@strawberry.type
-class WorkerQualitySummary:
-    accepted: int
-    rejected: int
-    gold_answered: int
-    gold_correct: int
-    gold_accuracy: Optional[float] = strawberry.field(description="Null before the first "
-                                                      "gold answer.")
-
-
-async def worker_quality_summary(info: strawberry.Info, worker_id: UUID | None
-                                 ) -> Optional[WorkerQualitySummary]:
-    """Worker.quality: null for another worker's key."""
-    context = ctx(info)
-    viewer = context.need_viewer()
-    if worker_id is None or (viewer.role == Role.WORKER and viewer.subject_id != worker_id):
-        return None
-    stats = await context.loaders.worker_stats.load(worker_id)
-    answered, correct = await context.loaders.gold_totals.load(worker_id) or (0, 0)
-    return WorkerQualitySummary(
-        accepted=stats.accepted if stats else 0, rejected=stats.rejected if stats else 0,
-        gold_answered=answered, gold_correct=correct,
-        gold_accuracy=correct / answered if answered else None)
-
-
-def sees_batch(viewer: Viewer, row: Any) -> bool:
-    """A batch is read by whoever may see its items: its requester's keys, ADMIN and
-    FINANCE, and workers (who need its instructions and answer schema)."""
-    return viewer.role == Role.WORKER or visibility.sees_task(viewer, row)
-
-
-@strawberry.type
-class Batch(Node):
-    title: str
-    instructions: str
-    status: BatchStatus
-    answer_schema: JSON
-    reward: Money
-    overlap: int
-    aggregation: AggregationMethod
-    item_count: int
-    completed_count: int = strawberry.field(description="Items whose consensus is known.")
-    created_at: datetime
-    row: strawberry.Private[Any]
-
-    @classmethod
-    def from_row(cls, row: Any) -> "Batch":
-        return cls(
-            id=strawberry.ID(to_global_id("Batch", row.id)), title=row.title,
-            instructions=row.instructions, status=BatchStatus(row.status),
-            answer_schema=row.answer_schema,
-            reward=Money(amount=row.reward_amount, currency=row.currency),
-            overlap=row.overlap, aggregation=AggregationMethod(row.aggregation),
-            item_count=row.item_count, completed_count=row.completed_count,
-            created_at=row.created_at, row=row)
-
-    @strawberry.field
-    async def requester(self, info: strawberry.Info) -> Requester:
-        return await load_requester(info, self.row.requester_id)
-
-    def _check_owner_view(self, info: strawberry.Info, what: str) -> Context:
-        context = ctx(info)
-        if not visibility.sees_task_work(context.need_viewer(), self.row):
-            raise forbidden_field(what)
-        return context
-
-    @strawberry.field
-    async def tasks(self, info: strawberry.Info, first: Optional[int] = None,
-                    after: Optional[str] = None) -> Connection[Task]:
-        context = self._check_owner_view(info, "this batch's items")
-        size = page_size(first)
-        rows = await context.call(context.reads.batch_tasks, self.row.id, size + 1, after)
-        return connection(rows, size, Task.from_row)
-
-    @strawberry.field
-    async def results(self, info: strawberry.Info, first: Optional[int] = None,
-                      after: Optional[str] = None) -> Connection[BatchResult]:
-        context = self._check_owner_view(info, "this batch's results")
-        size = page_size(first)
-        rows = await context.call(context.reads.batch_tasks, self.row.id, size + 1, after,
-                                  True)
-        found = await context.call(context.reads.consensus, [row.id for row in rows[:size]])
-
-        def result(row: Any) -> BatchResult:
-            agreed = found.get(row.id)
-            return BatchResult(task=Task.from_row(row),
-                               consensus=Consensus.from_row(agreed) if agreed else None)
-
-        return connection(rows, size, result)
-
-    @strawberry.field(description="REQUESTER (owner) and ADMIN.")
-    async def worker_quality(self, info: strawberry.Info, first: Optional[int] = None,
-                             after: Optional[str] = None) -> Connection[WorkerQuality]:
-        context = ctx(info)
-        viewer = context.need_viewer()
-        if not (viewer.role == Role.ADMIN
-                or visibility.owns_requester(viewer, self.row.requester_id)):
-            raise forbidden_field("this batch's worker quality")
-        size = page_size(first)
-        rows = await context.call(context.reads.batch_worker_quality, self.row.id, size + 1,
-                                  after)
-        return connection(rows, size, lambda row: WorkerQuality(
-            gold_answered=row.gold_answered, gold_correct=row.gold_correct,
-            accuracy=row.accuracy, blocked=row.blocked, row=row))
-
-
-async def load_batch(context: Context, batch_id: UUID) -> Optional[Batch]:
-    row = await context.loaders.batches.load(batch_id)
-    if row is None or not sees_batch(context.need_viewer(), row):
-        return None
-    return Batch.from_row(row)
-
-
-async def assignments_shown_to_workers(info: strawberry.Info, row: Any) -> int:
-    batch = await ctx(info).loaders.batches.load(row.batch_id)
-    return min(row.assignments, batch.overlap) if batch else row.assignments
-
-
-async def task_batch(info: strawberry.Info, row: Any) -> Optional[Batch]:
-    """Task.batch."""
-    if getattr(row, "batch_id", None) is None:
-        return None
-    return await load_batch(ctx(info), row.batch_id)
-
-
-async def task_consensus(info: strawberry.Info, row: Any) -> Optional[Consensus]:
-    """Task.consensus: the item's requester, ADMIN and FINANCE (a worker about to answer
-    must not copy it)."""
-    context = ctx(info)
-    if getattr(row, "batch_id", None) is None:
-        return None
-    if not visibility.sees_task_work(context.need_viewer(), row):
-        return None
-    found = await context.loaders.consensus.load(row.id)
-    return Consensus.from_row(found) if found else None
-
-
-@strawberry.type
 class CreateBatchPayload:
     batch: Optional[Batch] = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
@@ -290,59 +115,49 @@ def items_of(input: AddBatchItemsInput) -> list[BatchItem]:
             for item in input.items]
 
 
+def batch_shown(index: int | None = None) -> Shown:
+    async def show(done: Done[Any]) -> Optional[Batch]:
+        return await load_batch(done.context,
+                                done.value if index is None else done.value[index])
+
+    return show
+
+
 @strawberry.type
 class BatchMutations:
     @strawberry.mutation(description="REQUESTER.")
     async def create_batch(self, info: strawberry.Info,
                            input: CreateBatchInput) -> CreateBatchPayload:
-        context = ctx(info)
+        def command(caller: Caller) -> UUID:
+            return caller.marketplace.create_batch(caller.subject_id, spec_of(input),
+                                                   input.idempotency_key)
 
-        def command():
-            requester_id = require_requester(context.need_viewer())
-            return context.marketplace.create_batch(requester_id, spec_of(input),
-                                                    input.idempotency_key)
-
-        outcome = await execute(context, "createBatch", command)
-        if not outcome.ok:
-            return CreateBatchPayload(user_errors=outcome.errors)
-        return CreateBatchPayload(batch=await load_batch(context, outcome.value))
+        return await run_mutation(info, "createBatch", command, CreateBatchPayload,
+                                  roles=REQUESTER, batch=batch_shown())
 
     @strawberry.mutation(description="REQUESTER (owner): escrow for the items is reserved "
                          "from its balance.")
     async def add_batch_items(self, info: strawberry.Info,
                               input: AddBatchItemsInput) -> AddBatchItemsPayload:
-        context = ctx(info)
-        batch_id_holder: list[UUID] = []
-
-        def command():
-            requester_id = require_requester(context.need_viewer())
+        def command(caller: Caller) -> tuple[UUID, int]:
             batch_id = decode_one(input.batch_id, "Batch", "batchId")
-            batch_id_holder.append(batch_id)
-            return context.marketplace.add_batch_items(batch_id, requester_id,
-                                                       input.idempotency_key, items_of(input))
+            return batch_id, caller.marketplace.add_batch_items(
+                batch_id, caller.subject_id, input.idempotency_key, items_of(input))
 
-        outcome = await execute(context, "addBatchItems", command)
-        if not outcome.ok:
-            return AddBatchItemsPayload(user_errors=outcome.errors)
-        return AddBatchItemsPayload(batch=await load_batch(context, batch_id_holder[0]),
-                                    added=outcome.value)
+        return await run_mutation(info, "addBatchItems", command, AddBatchItemsPayload,
+                                  roles=REQUESTER, batch=batch_shown(0), added=returned(1))
 
     @strawberry.mutation(description="REQUESTER (owner): cancels open items and refunds "
                          "their escrow.")
     async def cancel_batch(self, info: strawberry.Info,
                            input: CancelBatchInput) -> CancelBatchPayload:
-        context = ctx(info)
-
-        def command():
-            requester_id = require_requester(context.need_viewer())
+        def command(caller: Caller) -> UUID:
             batch_id = decode_one(input.batch_id, "Batch", "batchId")
-            context.marketplace.cancel_batch(batch_id, requester_id)
+            caller.marketplace.cancel_batch(batch_id, caller.subject_id)
             return batch_id
 
-        outcome = await execute(context, "cancelBatch", command)
-        if not outcome.ok:
-            return CancelBatchPayload(user_errors=outcome.errors)
-        return CancelBatchPayload(batch=await load_batch(context, outcome.value))
+        return await run_mutation(info, "cancelBatch", command, CancelBatchPayload,
+                                  roles=REQUESTER, batch=batch_shown())
 
 
 @strawberry.type

@@ -1,4 +1,6 @@
-"""Running one mutation's command: errors as data, metrics, logs, read-your-writes."""
+"""Running one mutation's command: errors as data, metrics, logs, read-your-writes.
+
+Resolvers reach it through mutation.run_mutation."""
 
 from __future__ import annotations
 
@@ -80,16 +82,3 @@ async def execute(context: Context, name: str, command: Callable[[], T]) -> Outc
         context.wrote(max(recording.positions))
     context.loaders.clear()
     return Outcome(value=value, saved=recording.saved)
-
-
-async def wait_for_projections(context: Context, position: int) -> None:
-    """Wait now (not at the first read) until the read models show ``position``; a
-    stalled read model fails at once (PROJECTION_STALLED, see consistency.ReadsAfter)."""
-    context.reads_after.require(position)
-    await run_in_threadpool(context.reads_after.wait)
-
-
-def refuse(error: DomainError) -> Outcome[Any]:
-    """An Outcome for input refused before any command ran."""
-    COMMAND_OUTCOMES.labels("input", error.code).inc()
-    return Outcome(errors=[user_error(error)])

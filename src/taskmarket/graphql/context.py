@@ -69,6 +69,9 @@ class Services:
         os.environ.get("TASKMARKET_READ_YOUR_WRITES_SECONDS", "5")))
     # Ends the WebSocket sessions of revoked keys (built by create_app; None: not followed).
     revocations: Any = None
+    # Authenticates requests from the keys already seen (known_keys.KnownKeys; None: every
+    # request loads its key from the event store).
+    keys: Any = None
     # Builds the Stripe reconciler on first use (serve starts its Stripe emulator after the
     # app is built); None where no Stripe is configured.
     reconciler_factory: Callable[[], Any] | None = None
@@ -142,3 +145,13 @@ def ctx(info: Info) -> Context:
 
 async def load_many(loader: DataLoader[UUID, Any], keys: Iterable[UUID]) -> list[Any]:
     return list(await loader.load_many(list(keys)))
+
+
+async def load_optional(loader: DataLoader[UUID, Any], key: UUID | None,
+                        node_type: Any) -> Any:
+    """``node_type.from_row`` of the row ``loader`` finds for ``key``; None for no key or
+    no row (a link that may be absent)."""
+    if key is None:
+        return None
+    row = await loader.load(key)
+    return node_type.from_row(row) if row else None

@@ -13,7 +13,7 @@ import strawberry
 
 from ..domain import Role
 from ..global_ids import to_global_id
-from .context import Context, ctx
+from .context import Context, ctx, load_optional
 from .errors import ClientError
 from .pagination import Connection, connection, page_size
 from .types import Node, Requester, Worker
@@ -37,17 +37,16 @@ class ApiKeyInfo(Node):
 
     @strawberry.field(description="The requester a REQUESTER or PARTNER key acts for.")
     async def requester(self, info: strawberry.Info) -> Optional[Requester]:
-        if self.row.subject_id is None or self.row.role == Role.WORKER.value:
+        if self.row.role == Role.WORKER.value:
             return None
-        found = await ctx(info).loaders.requesters.load(self.row.subject_id)
-        return Requester.from_row(found) if found else None
+        return await load_optional(ctx(info).loaders.requesters, self.row.subject_id,
+                                   Requester)
 
     @strawberry.field(description="The worker a WORKER key acts for.")
     async def worker(self, info: strawberry.Info) -> Optional[Worker]:
-        if self.row.subject_id is None or self.row.role != Role.WORKER.value:
+        if self.row.role != Role.WORKER.value:
             return None
-        found = await ctx(info).loaders.workers.load(self.row.subject_id)
-        return Worker.from_row(found) if found else None
+        return await load_optional(ctx(info).loaders.workers, self.row.subject_id, Worker)
 
 
 def need_admin(context: Context, what: str) -> None:
@@ -64,33 +63,31 @@ async def load_api_key(context: Context, key_id: Any) -> Optional[ApiKeyInfo]:
     return ApiKeyInfo.from_row(row) if row else None
 
 
+async def admin_page(info: strawberry.Info, what: str, node_type: Any, read: str,
+                     first: Optional[int], after: Optional[str], *filters: Any) -> Connection:
+    """A page of an ADMIN list: ``context.reads.<read>(*filters, size + 1, after)``."""
+    context = ctx(info)
+    size = page_size(first)
+    need_admin(context, what)
+    rows = await context.call(getattr(context.reads, read), *filters, size + 1, after)
+    return connection(rows, size, node_type.from_row)
+
+
 @strawberry.type
 class DirectoryQueries:
     @strawberry.field(description="ADMIN.")
     async def requesters(self, info: strawberry.Info, first: Optional[int] = None,
                          after: Optional[str] = None) -> Connection[Requester]:
-        context = ctx(info)
-        size = page_size(first)
-        need_admin(context, "requesters")
-        rows = await context.call(context.reads.requester_page, size + 1, after)
-        return connection(rows, size, Requester.from_row)
+        return await admin_page(info, "requesters", Requester, "requester_page", first, after)
 
     @strawberry.field(description="ADMIN.")
     async def workers(self, info: strawberry.Info, first: Optional[int] = None,
                       after: Optional[str] = None,
                       skill: Optional[str] = None) -> Connection[Worker]:
-        context = ctx(info)
-        size = page_size(first)
-        need_admin(context, "workers")
         wanted = skill.strip().lower() if skill is not None else None
-        rows = await context.call(context.reads.worker_page, wanted, size + 1, after)
-        return connection(rows, size, Worker.from_row)
+        return await admin_page(info, "workers", Worker, "worker_page", first, after, wanted)
 
     @strawberry.field(description="ADMIN; never shows a secret.")
     async def api_keys(self, info: strawberry.Info, first: Optional[int] = None,
                        after: Optional[str] = None) -> Connection[ApiKeyInfo]:
-        context = ctx(info)
-        size = page_size(first)
-        need_admin(context, "API keys")
-        rows = await context.call(context.reads.api_key_page, size + 1, after)
-        return connection(rows, size, ApiKeyInfo.from_row)
+        return await admin_page(info, "API keys", ApiKeyInfo, "api_key_page", first, after)

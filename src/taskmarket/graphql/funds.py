@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from typing import Optional
+from uuid import UUID
 
 import strawberry
 
-from ..domain import Role
-from .auth import require
-from .commands import execute
-from .context import ctx
-from .errors import UserError
 from ..global_ids import decode_one
+from .auth import ADMIN
+from .errors import UserError
+from .mutation import Caller, read_node, run_mutation
 from .types import MoneyInput, Requester
 
 
@@ -35,18 +34,12 @@ class FundsMutations:
     @strawberry.mutation
     async def deposit_funds(self, info: strawberry.Info,
                             input: DepositFundsInput) -> DepositFundsPayload:
-        context = ctx(info)
-
-        def command():
-            require(context.need_viewer(), Role.ADMIN)
+        def command(caller: Caller) -> UUID:
             requester_id = decode_one(input.requester_id, "Requester", "requesterId")
-            context.marketplace.deposit_funds(
+            caller.marketplace.deposit_funds(
                 requester_id, input.amount.amount, input.amount.currency, input.reference,
                 input.idempotency_key)
             return requester_id
 
-        outcome = await execute(context, "depositFunds", command)
-        if not outcome.ok:
-            return DepositFundsPayload(user_errors=outcome.errors)
-        row = await context.loaders.requesters.load(outcome.value)
-        return DepositFundsPayload(requester=row and Requester.from_row(row))
+        return await run_mutation(info, "depositFunds", command, DepositFundsPayload,
+                                  roles=ADMIN, requester=read_node(Requester, "requesters"))

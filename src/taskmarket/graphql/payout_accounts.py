@@ -9,11 +9,12 @@ import strawberry
 
 from ..domain import DomainError, Role
 from ..global_ids import decode_id, decode_one
-from .auth import Viewer, forbidden_command, require, require_requester
-from .commands import execute
-from .context import Context, ctx
+from .auth import ADMIN, REQUESTER, Viewer, forbidden_command, require
+from .context import Context
 from .errors import UserError
-from .types import MoneyInput, Payout, Requester, Worker
+from .mutation import Caller, read_node, run_mutation, returned
+from .payout_types import Payout
+from .types import MoneyInput, Requester, Worker
 
 
 @strawberry.input
@@ -97,21 +98,15 @@ def payout_accounts(context: Context):
     return accounts
 
 
-async def load_worker(context: Context, worker_id: UUID) -> Optional[Worker]:
-    row = await context.loaders.workers.load(worker_id)
-    return Worker.from_row(row) if row else None
-
-
 @strawberry.type
 class PayoutAccountMutations:
     @strawberry.mutation(description="WORKER (itself) or ADMIN.")
     async def start_payout_onboarding(
             self, info: strawberry.Info,
             input: StartPayoutOnboardingInput) -> StartPayoutOnboardingPayload:
-        context = ctx(info)
-
-        def command():
-            worker_id = onboarded_worker(context.need_viewer(), input.worker_id)
+        def command(caller: Caller) -> tuple[UUID, str]:
+            context = caller.context
+            worker_id = onboarded_worker(caller.viewer, input.worker_id)
             url = payout_accounts(context).start_onboarding(worker_id, input.return_url,
                                                             input.refresh_url)
             # A concurrent call may have linked the account (this one then wrote nothing
@@ -120,65 +115,44 @@ class PayoutAccountMutations:
             reads.wait_for(reads.max_position(), context.services.read_your_writes_timeout)
             return worker_id, url
 
-        outcome = await execute(context, "startPayoutOnboarding", command)
-        if not outcome.ok:
-            return StartPayoutOnboardingPayload(user_errors=outcome.errors)
-        worker_id, url = outcome.value
-        return StartPayoutOnboardingPayload(worker=await load_worker(context, worker_id),
-                                            onboarding_url=url)
+        return await run_mutation(info, "startPayoutOnboarding", command,
+                                  StartPayoutOnboardingPayload,
+                                  worker=read_node(Worker, "workers", 0), onboarding_url=returned(1))
 
     @strawberry.mutation(description="ADMIN: link a connected account made elsewhere; it "
                          "must exist at Stripe.")
     async def link_payout_account(self, info: strawberry.Info,
                                   input: LinkPayoutAccountInput) -> LinkPayoutAccountPayload:
-        context = ctx(info)
-
-        def command():
-            require(context.need_viewer(), Role.ADMIN)
+        def command(caller: Caller) -> UUID:
             worker_id = decode_one(input.worker_id, "Worker", "workerId")
-            payout_accounts(context).link(worker_id, input.stripe_account_id)
+            payout_accounts(caller.context).link(worker_id, input.stripe_account_id)
             return worker_id
 
-        outcome = await execute(context, "linkPayoutAccount", command)
-        if not outcome.ok:
-            return LinkPayoutAccountPayload(user_errors=outcome.errors)
-        return LinkPayoutAccountPayload(worker=await load_worker(context, outcome.value))
+        return await run_mutation(info, "linkPayoutAccount", command, LinkPayoutAccountPayload,
+                                  roles=ADMIN, worker=read_node(Worker, "workers"))
 
     @strawberry.mutation(description="ADMIN.")
     async def set_worker_skills(self, info: strawberry.Info,
                                 input: SetWorkerSkillsInput) -> SetWorkerSkillsPayload:
-        context = ctx(info)
-
-        def command():
-            require(context.need_viewer(), Role.ADMIN)
+        def command(caller: Caller) -> UUID:
             worker_id = decode_one(input.worker_id, "Worker", "workerId")
-            context.marketplace.change_worker_skills(worker_id, input.skills)
+            caller.marketplace.change_worker_skills(worker_id, input.skills)
             return worker_id
 
-        outcome = await execute(context, "setWorkerSkills", command)
-        if not outcome.ok:
-            return SetWorkerSkillsPayload(user_errors=outcome.errors)
-        return SetWorkerSkillsPayload(worker=await load_worker(context, outcome.value))
+        return await run_mutation(info, "setWorkerSkills", command, SetWorkerSkillsPayload,
+                                  roles=ADMIN, worker=read_node(Worker, "workers"))
 
     @strawberry.mutation(description="REQUESTER, from its balance, for a submission of its "
                          "own task.")
     async def pay_bonus(self, info: strawberry.Info, input: PayBonusInput) -> PayBonusPayload:
-        context = ctx(info)
-
-        def command():
-            requester_id = require_requester(context.need_viewer())
+        def command(caller: Caller) -> tuple[UUID, UUID]:
             task_id, submission_id = decode_id(input.submission_id, "Submission",
                                                "submissionId")
-            payout_id = context.marketplace.pay_submission_bonus(
-                requester_id, task_id, submission_id, input.amount.amount,
+            payout_id = caller.marketplace.pay_submission_bonus(
+                caller.subject_id, task_id, submission_id, input.amount.amount,
                 input.amount.currency, input.reason, input.idempotency_key)
-            return payout_id, requester_id
+            return payout_id, caller.subject_id
 
-        outcome = await execute(context, "payBonus", command)
-        if not outcome.ok:
-            return PayBonusPayload(user_errors=outcome.errors)
-        payout_id, requester_id = outcome.value
-        payout = await context.loaders.payouts.load(payout_id)
-        requester = await context.loaders.requesters.load(requester_id)
-        return PayBonusPayload(payout=Payout.from_row(payout) if payout else None,
-                               requester=Requester.from_row(requester) if requester else None)
+        return await run_mutation(info, "payBonus", command, PayBonusPayload,
+                                  roles=REQUESTER, payout=read_node(Payout, "payouts", 0),
+                                  requester=read_node(Requester, "requesters", 1))

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from typing import Optional
+from uuid import UUID
 
 import strawberry
 
-from ..domain import Role
-from .auth import require
-from .commands import execute
-from .context import ctx
-from .errors import UserError
 from ..global_ids import decode_one
-from .types import Payout
+from .auth import MONEY_KEEPERS
+from .errors import UserError
+from .mutation import Caller, read_node, run_mutation
+from .payout_types import Payout
 
 
 @strawberry.input
@@ -31,16 +30,10 @@ class PayoutMutations:
     @strawberry.mutation
     async def retry_payout(self, info: strawberry.Info,
                            input: RetryPayoutInput) -> RetryPayoutPayload:
-        context = ctx(info)
-
-        def command():
-            require(context.need_viewer(), Role.FINANCE, Role.ADMIN)
+        def command(caller: Caller) -> UUID:
             payout_id = decode_one(input.payout_id, "Payout", "payoutId")
-            context.marketplace.retry_payout(payout_id)
+            caller.marketplace.retry_payout(payout_id)
             return payout_id
 
-        outcome = await execute(context, "retryPayout", command)
-        if not outcome.ok:
-            return RetryPayoutPayload(user_errors=outcome.errors)
-        row = await context.loaders.payouts.load(outcome.value)
-        return RetryPayoutPayload(payout=Payout.from_row(row) if row else None)
+        return await run_mutation(info, "retryPayout", command, RetryPayoutPayload,
+                                  roles=MONEY_KEEPERS, payout=read_node(Payout, "payouts"))

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from typing import Optional
+from uuid import UUID
 
 import strawberry
 
 from ..domain import DomainError, Role
-from .auth import require
-from .commands import execute
-from .context import ctx
-from .errors import UserError
 from ..global_ids import decode_one, to_global_id
+from .auth import ADMIN
+from .errors import UserError
+from .mutation import Caller, Done, read_node, run_mutation, returned
 from .types import Requester, Role as RoleEnum, Worker
 
 
@@ -88,73 +88,56 @@ def subject_of(input: CreateApiKeyInput):
     return role, None
 
 
+def api_key_global_id(done: Done[tuple[UUID, str]]) -> strawberry.ID:
+    return strawberry.ID(to_global_id("ApiKey", done.value[0]))
+
+
 @strawberry.type
 class PeopleMutations:
     @strawberry.mutation
     async def create_requester(self, info: strawberry.Info,
                                input: CreateRequesterInput) -> CreateRequesterPayload:
-        context = ctx(info)
-
-        def command():
-            require(context.need_viewer(), Role.ADMIN)
-            app = context.marketplace
-            requester_id = app.create_requester(input.name, input.currency)
-            _, secret = app.issue_api_key(Role.REQUESTER, input.name, requester_id)
+        def command(caller: Caller) -> tuple[UUID, str]:
+            requester_id = caller.marketplace.create_requester(input.name, input.currency)
+            _, secret = caller.marketplace.issue_api_key(Role.REQUESTER, input.name,
+                                                         requester_id)
             return requester_id, secret
 
-        outcome = await execute(context, "createRequester", command)
-        if not outcome.ok:
-            return CreateRequesterPayload(user_errors=outcome.errors)
-        requester_id, secret = outcome.value
-        row = await context.loaders.requesters.load(requester_id)
-        return CreateRequesterPayload(requester=row and Requester.from_row(row), api_key=secret)
+        return await run_mutation(info, "createRequester", command, CreateRequesterPayload,
+                                  roles=ADMIN, requester=read_node(Requester, "requesters", 0),
+                                  api_key=returned(1))
 
     @strawberry.mutation
     async def create_worker(self, info: strawberry.Info,
                             input: CreateWorkerInput) -> CreateWorkerPayload:
-        context = ctx(info)
-
-        def command():
-            require(context.need_viewer(), Role.ADMIN)
-            app = context.marketplace
-            worker_id = app.register_worker(input.name, input.skills, input.stripe_account_id)
-            _, secret = app.issue_api_key(Role.WORKER, input.name, worker_id)
+        def command(caller: Caller) -> tuple[UUID, str]:
+            worker_id = caller.marketplace.register_worker(input.name, input.skills,
+                                                           input.stripe_account_id)
+            _, secret = caller.marketplace.issue_api_key(Role.WORKER, input.name, worker_id)
             return worker_id, secret
 
-        outcome = await execute(context, "createWorker", command)
-        if not outcome.ok:
-            return CreateWorkerPayload(user_errors=outcome.errors)
-        worker_id, secret = outcome.value
-        row = await context.loaders.workers.load(worker_id)
-        return CreateWorkerPayload(worker=row and Worker.from_row(row), api_key=secret)
+        return await run_mutation(info, "createWorker", command, CreateWorkerPayload,
+                                  roles=ADMIN, worker=read_node(Worker, "workers", 0),
+                                  api_key=returned(1))
 
     @strawberry.mutation
     async def create_api_key(self, info: strawberry.Info,
                              input: CreateApiKeyInput) -> CreateApiKeyPayload:
-        context = ctx(info)
-
-        def command():
-            require(context.need_viewer(), Role.ADMIN)
+        def command(caller: Caller) -> tuple[UUID, str]:
             role, subject_id = subject_of(input)
-            return context.marketplace.issue_api_key(role, input.name, subject_id)
+            return caller.marketplace.issue_api_key(role, input.name, subject_id)
 
-        outcome = await execute(context, "createApiKey", command)
-        if not outcome.ok:
-            return CreateApiKeyPayload(user_errors=outcome.errors)
-        key_id, secret = outcome.value
-        return CreateApiKeyPayload(api_key=secret,
-                                   api_key_id=strawberry.ID(to_global_id("ApiKey", key_id)))
+        return await run_mutation(info, "createApiKey", command, CreateApiKeyPayload,
+                                  roles=ADMIN, api_key=returned(1),
+                                  api_key_id=api_key_global_id)
 
     @strawberry.mutation(description="Revoke an API key: it stops working at once, "
                          "open subscriptions included.")
     async def revoke_api_key(self, info: strawberry.Info,
                              input: RevokeApiKeyInput) -> RevokeApiKeyPayload:
-        context = ctx(info)
-
-        def command():
-            require(context.need_viewer(), Role.ADMIN)
+        def command(caller: Caller) -> None:
             key_id = decode_one(input.api_key_id, "ApiKey", "apiKeyId")
-            context.marketplace.revoke_api_key(key_id)
+            caller.marketplace.revoke_api_key(key_id)
 
-        outcome = await execute(context, "revokeApiKey", command)
-        return RevokeApiKeyPayload(revoked=outcome.ok, user_errors=outcome.errors)
+        return await run_mutation(info, "revokeApiKey", command, RevokeApiKeyPayload,
+                                  roles=ADMIN, revoked=lambda done: True)

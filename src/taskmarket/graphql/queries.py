@@ -10,17 +10,18 @@ import strawberry
 from ..domain import DomainError, Role
 from . import visibility
 from .auth import Viewer
-from .context import Context, ctx
+from .context import Context, ctx, load_optional
 from .errors import ClientError, client_error_from
 from .events import event_scope, parse_position
 from ..global_ids import PARTS, decode_id, decode_one, parse_global_id
 from .pagination import Connection, connection, page_size
+from .payout_types import Payout
 from .types import (
-    Claim, Event, Node, Payout, PayoutStatus, Requester, Submission, Task, TaskStatus, Worker,
+    Claim, Event, Node, PayoutStatus, Requester, Submission, Task, TaskStatus, Worker,
 )
 from .types import Role as RoleEnum
 from .directory import load_api_key
-from .webhooks import resolve_webhook_node
+from .webhook_queries import resolve_webhook_node
 
 
 @strawberry.type(description="Who the API key belongs to.")
@@ -31,17 +32,12 @@ class Me:
 
     @strawberry.field(description="The requester a REQUESTER or PARTNER key acts for.")
     async def requester(self, info: strawberry.Info) -> Optional[Requester]:
-        if self.viewer.requester_id is None:
-            return None
-        row = await ctx(info).loaders.requesters.load(self.viewer.requester_id)
-        return Requester.from_row(row) if row else None
+        return await load_optional(ctx(info).loaders.requesters, self.viewer.requester_id,
+                                   Requester)
 
     @strawberry.field(description="The worker a WORKER key acts for.")
     async def worker(self, info: strawberry.Info) -> Optional[Worker]:
-        if self.viewer.worker_id is None:
-            return None
-        row = await ctx(info).loaders.workers.load(self.viewer.worker_id)
-        return Worker.from_row(row) if row else None
+        return await load_optional(ctx(info).loaders.workers, self.viewer.worker_id, Worker)
 
 
 def forbidden_query(message: str) -> ClientError:
@@ -71,7 +67,7 @@ async def load_node(context: Context, type_name: str, ids: tuple[UUID, ...]) -> 
             return None
         return (Claim if type_name == "Claim" else Submission).from_row(row)
     if type_name == "Batch":
-        from .batches import load_batch
+        from .batch_types import load_batch
 
         return await load_batch(context, ids[0])
     if type_name == "Payout":

@@ -9,16 +9,16 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
-from ..domain import Role
 from ..domain.reconciliation import DiscrepancyKind as DiscrepancyKindValue
 from ..global_ids import to_global_id
-from .auth import require
+from .auth import MONEY_KEEPERS
 from .books import need_finance
-from .commands import execute
-from .context import ctx
+from .context import ctx, load_optional
 from .errors import UserError
+from .mutation import Caller, Done, run_mutation
 from .pagination import Connection, connection, page_size
-from .types import Node, Payout
+from .payout_types import Payout
+from .types import Node
 
 DiscrepancyKind = strawberry.enum(DiscrepancyKindValue)
 
@@ -36,10 +36,8 @@ class Discrepancy:
 
     @strawberry.field
     async def payout(self, info: strawberry.Info) -> Optional[Payout]:
-        if self.payout_id is None:
-            return None
-        row = await ctx(info).loaders.payouts.load(UUID(self.payout_id))
-        return Payout.from_row(row) if row else None
+        payout_id = UUID(self.payout_id) if self.payout_id is not None else None
+        return await load_optional(ctx(info).loaders.payouts, payout_id, Payout)
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> "Discrepancy":
@@ -70,7 +68,7 @@ class ReconciliationRun(Node):
 
 
 async def load_run(context: Any, run_id: UUID) -> Optional[ReconciliationRun]:
-    """The run for node(id:) and payloads; None for keys that do not read the books."""
+    """The run for read_node(id:) and payloads; None for keys that do not read the books."""
     if not context.need_viewer().sees_everything:
         return None
     row = await context.call(context.reads.reconciliation_run, run_id)
@@ -102,18 +100,17 @@ class ReconciliationQueries:
         return connection(rows, size, ReconciliationRun.from_row)
 
 
+async def run_shown(done: Done[UUID]) -> Optional[ReconciliationRun]:
+    return await load_run(done.context, done.value)
+
+
 @strawberry.type
 class ReconciliationMutations:
     @strawberry.mutation(description="FINANCE and ADMIN: compare our payouts with Stripe's "
                          "transfers over a period.")
     async def reconcile(self, info: strawberry.Info, input: ReconcileInput) -> ReconcilePayload:
-        context = ctx(info)
+        def command(caller: Caller) -> UUID:
+            return caller.context.services.reconciler().reconcile(input.period_from, input.to)
 
-        def command() -> UUID:
-            require(context.need_viewer(), Role.FINANCE, Role.ADMIN)
-            return context.services.reconciler().reconcile(input.period_from, input.to)
-
-        outcome = await execute(context, "reconcile", command)
-        if not outcome.ok:
-            return ReconcilePayload(user_errors=outcome.errors)
-        return ReconcilePayload(run=await load_run(context, outcome.value))
+        return await run_mutation(info, "reconcile", command, ReconcilePayload,
+                                  roles=MONEY_KEEPERS, run=run_shown)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from typing import Optional
+from uuid import UUID
 
 import strawberry
 
-from .auth import require_requester
-from .commands import execute
-from .context import ctx
-from .errors import UserError
 from ..global_ids import decode_id
-from .types import Payout, ReviewDecision, Submission
+from .auth import REQUESTER
+from .errors import UserError
+from .mutation import Caller, read_node, run_mutation
+from .payout_types import Payout
+from .types import ReviewDecision, Submission
 
 
 @strawberry.input
@@ -34,22 +35,15 @@ class ReviewMutations:
     @strawberry.mutation
     async def review_submission(self, info: strawberry.Info,
                                 input: ReviewSubmissionInput) -> ReviewSubmissionPayload:
-        context = ctx(info)
-
-        def command():
-            requester_id = require_requester(context.need_viewer())
+        def command(caller: Caller) -> tuple[UUID, UUID | None]:
             task_id, submission_id = decode_id(input.submission_id, "Submission",
                                                "submissionId")
-            payout_id = context.marketplace.review_submission(
-                task_id, submission_id, requester_id, input.decision.value, input.feedback)
+            payout_id = caller.marketplace.review_submission(
+                task_id, submission_id, caller.subject_id, input.decision.value,
+                input.feedback)
             return submission_id, payout_id
 
-        outcome = await execute(context, "reviewSubmission", command)
-        if not outcome.ok:
-            return ReviewSubmissionPayload(user_errors=outcome.errors)
-        submission_id, payout_id = outcome.value
-        submission = await context.loaders.submissions.load(submission_id)
-        payout = await context.loaders.payouts.load(payout_id) if payout_id else None
-        return ReviewSubmissionPayload(
-            submission=Submission.from_row(submission) if submission else None,
-            payout=Payout.from_row(payout) if payout else None)
+        return await run_mutation(info, "reviewSubmission", command, ReviewSubmissionPayload,
+                                  roles=REQUESTER,
+                                  submission=read_node(Submission, "submissions", 0),
+                                  payout=read_node(Payout, "payouts", 1))

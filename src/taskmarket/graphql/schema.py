@@ -6,9 +6,11 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from .batches import Batch, BatchMutations, BatchQueries
+from .batch_types import Batch
+from .batches import BatchMutations, BatchQueries
 from .books import BooksQueries
 from .directory import ApiKeyInfo, DirectoryQueries
+from .execution import PlainLeafExecutor
 from .finance import FinanceQueries
 from .funds import FundsMutations
 from .limits import extensions
@@ -23,8 +25,11 @@ from .reviews import ReviewMutations
 from .scalars import SCALAR_MAP
 from .subscriptions import Subscriptions
 from .tasks import TaskMutations
-from .types import Claim, Payout, Requester, Submission, Task, Worker
-from .webhooks import WebhookDelivery, WebhookEndpoint, WebhookMutations, WebhookQueries
+from .payout_types import Payout
+from .types import Claim, Requester, Submission, Task, Worker
+from .webhook_queries import WebhookQueries
+from .webhook_types import WebhookDelivery, WebhookEndpoint
+from .webhooks import WebhookMutations
 from .work import WorkMutations
 
 Query = merge_types("Query", (Queries, FinanceQueries, WebhookQueries, DirectoryQueries,
@@ -36,12 +41,15 @@ Mutation = merge_types("Mutation", (
 ))
 
 
-def build_schema(caches: bool = True) -> strawberry.Schema:
+def build_schema(caches: bool = True, plain_leaves: bool = True) -> strawberry.Schema:
+    """The schema; ``plain_leaves=False`` executes every field through graphql-core's
+    general path (the reference the short path is tested against)."""
     return strawberry.Schema(
         query=Query, mutation=Mutation, subscription=Subscriptions,
         types=[Requester, Worker, Task, Claim, Submission, Payout, WebhookEndpoint,
                WebhookDelivery, ApiKeyInfo, Batch, ReconciliationRun],
         extensions=extensions(caches), config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        execution_context_class=PlainLeafExecutor if plain_leaves else None,
     )
 
 

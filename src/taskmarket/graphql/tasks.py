@@ -10,11 +10,10 @@ from strawberry.scalars import JSON
 
 from ..domain import Money
 from ..domain.task import TaskSpec
-from .auth import require_requester
-from .commands import execute
-from .context import Context, ctx
-from .errors import UserError
 from ..global_ids import decode_one
+from .auth import REQUESTER
+from .errors import UserError
+from .mutation import Caller, read_node, run_mutation
 from .types import MoneyInput, Task
 
 
@@ -63,39 +62,24 @@ def spec_of(input: PostTaskInput) -> TaskSpec:
     )
 
 
-async def task_payload(context: Context, task_id: UUID) -> Optional[Task]:
-    row = await context.loaders.tasks.load(task_id)
-    return Task.from_row(row) if row else None
-
-
 @strawberry.type
 class TaskMutations:
     @strawberry.mutation
     async def post_task(self, info: strawberry.Info, input: PostTaskInput) -> PostTaskPayload:
-        context = ctx(info)
+        def command(caller: Caller) -> UUID:
+            return caller.marketplace.post_task(caller.subject_id, spec_of(input),
+                                                input.idempotency_key)
 
-        def command():
-            requester_id = require_requester(context.need_viewer())
-            return context.marketplace.post_task(requester_id, spec_of(input),
-                                                 input.idempotency_key)
-
-        outcome = await execute(context, "postTask", command)
-        if not outcome.ok:
-            return PostTaskPayload(user_errors=outcome.errors)
-        return PostTaskPayload(task=await task_payload(context, outcome.value))
+        return await run_mutation(info, "postTask", command, PostTaskPayload,
+                                  roles=REQUESTER, task=read_node(Task, "tasks"))
 
     @strawberry.mutation
     async def cancel_task(self, info: strawberry.Info,
                           input: CancelTaskInput) -> CancelTaskPayload:
-        context = ctx(info)
-
-        def command():
-            requester_id = require_requester(context.need_viewer())
+        def command(caller: Caller) -> UUID:
             task_id = decode_one(input.task_id, "Task", "taskId")
-            context.marketplace.cancel_task(task_id, requester_id)
+            caller.marketplace.cancel_task(task_id, caller.subject_id)
             return task_id
 
-        outcome = await execute(context, "cancelTask", command)
-        if not outcome.ok:
-            return CancelTaskPayload(user_errors=outcome.errors)
-        return CancelTaskPayload(task=await task_payload(context, outcome.value))
+        return await run_mutation(info, "cancelTask", command, CancelTaskPayload,
+                                  roles=REQUESTER, task=read_node(Task, "tasks"))

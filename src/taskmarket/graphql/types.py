@@ -24,7 +24,7 @@ from ..presented_events import present_data
 from .pagination import Connection, connection, page_size
 
 if TYPE_CHECKING:
-    from .batches import Batch, Consensus, WorkerQualitySummary
+    from .batch_types import Batch, Consensus, WorkerQualitySummary
 
 Role = strawberry.enum(Role)
 TaskStatus = strawberry.enum(TaskStatus)
@@ -33,12 +33,6 @@ SubmissionStatus = strawberry.enum(SubmissionStatus)
 ReviewDecision = strawberry.enum(ReviewDecision)
 PayoutStatus = strawberry.enum(PayoutStatus)
 PayoutAccountStatus = strawberry.enum(PayoutAccountStatus)
-
-
-@strawberry.enum
-class PayoutKind(Enum):
-    SUBMISSION = "SUBMISSION"
-    BONUS = "BONUS"
 
 
 def enum_value(enum: type[Enum], value: Any) -> Any:
@@ -141,8 +135,8 @@ class Worker(Node):
                       "the worker itself, requesters, ADMIN and FINANCE.")
     async def quality(self, info: strawberry.Info
                       ) -> Optional[Annotated["WorkerQualitySummary",
-                                              strawberry.lazy(".batches")]]:
-        from .batches import worker_quality_summary
+                                              strawberry.lazy(".batch_types")]]:
+        from .batch_types import worker_quality_summary
 
         return await worker_quality_summary(info, self.row.id if self.row else None)
 
@@ -209,7 +203,7 @@ class Task(Node):
         # batch's overlap, so control items look like any other item.
         if self.row.batch_id is None or ctx(info).need_viewer().role != Role.WORKER:
             return self.row.assignments
-        from .batches import assignments_shown_to_workers
+        from .batch_types import assignments_shown_to_workers
 
         return assignments_shown_to_workers(info, self.row)
 
@@ -234,16 +228,16 @@ class Task(Node):
 
     @strawberry.field
     async def batch(self, info: strawberry.Info
-                    ) -> Optional[Annotated["Batch", strawberry.lazy(".batches")]]:
-        from .batches import task_batch
+                    ) -> Optional[Annotated["Batch", strawberry.lazy(".batch_types")]]:
+        from .batch_types import task_batch
 
         return await task_batch(info, self.row)
 
     @strawberry.field(description="Null until the item has its overlap of answers (or "
                       "outside a batch).")
     async def consensus(self, info: strawberry.Info
-                        ) -> Optional[Annotated["Consensus", strawberry.lazy(".batches")]]:
-        from .batches import task_consensus
+                        ) -> Optional[Annotated["Consensus", strawberry.lazy(".batch_types")]]:
+        from .batch_types import task_consensus
 
         return await task_consensus(info, self.row)
 
@@ -254,6 +248,15 @@ class Task(Node):
             raise forbidden_field("this task's history")
         rows = await context.call(context.reads.task_history, self.row.id)
         return [Event.from_row(row) for row in rows]
+
+
+async def task_of_row(root: Any, info: strawberry.Info) -> Task:
+    """The task of a claim's or a submission's row."""
+    return Task.from_row(await ctx(info).loaders.tasks.load(root.row.task_id))
+
+
+async def worker_of_row(root: Any, info: strawberry.Info) -> Worker:
+    return Worker.from_row(await ctx(info).loaders.workers.load(root.row.worker_id))
 
 
 @strawberry.type
@@ -268,13 +271,8 @@ class Claim(Node):
                    status=enum_value(ClaimStatus, row.status), expires_at=row.expires_at,
                    row=row)
 
-    @strawberry.field
-    async def task(self, info: strawberry.Info) -> Task:
-        return Task.from_row(await ctx(info).loaders.tasks.load(self.row.task_id))
-
-    @strawberry.field
-    async def worker(self, info: strawberry.Info) -> Worker:
-        return Worker.from_row(await ctx(info).loaders.workers.load(self.row.worker_id))
+    task: Task = strawberry.field(resolver=task_of_row)
+    worker: Worker = strawberry.field(resolver=worker_of_row)
 
 
 @strawberry.type
@@ -293,13 +291,8 @@ class Submission(Node):
             feedback=row.feedback, submitted_at=row.submitted_at, row=row,
         )
 
-    @strawberry.field
-    async def task(self, info: strawberry.Info) -> Task:
-        return Task.from_row(await ctx(info).loaders.tasks.load(self.row.task_id))
-
-    @strawberry.field
-    async def worker(self, info: strawberry.Info) -> Worker:
-        return Worker.from_row(await ctx(info).loaders.workers.load(self.row.worker_id))
+    task: Task = strawberry.field(resolver=task_of_row)
+    worker: Worker = strawberry.field(resolver=worker_of_row)
 
     @strawberry.field
     async def claim(self, info: strawberry.Info) -> Claim:
@@ -309,55 +302,3 @@ class Submission(Node):
                       "gold accuracy: review it with care.")
     async def flagged(self, info: strawberry.Info) -> bool:
         return bool(await ctx(info).loaders.flagged_submissions.load(self.row.id))
-
-
-@strawberry.type
-class Payout(Node):
-    amount: Money
-    status: PayoutStatus
-    stripe_transfer_id: Optional[str]
-    attempts: int
-    failure_reason: Optional[str]
-    requested_at: datetime
-    paid_at: Optional[datetime]
-    kind: PayoutKind
-    reason: Optional[str] = strawberry.field(
-        description="The bonus's reason; null for a submission's payout.")
-    row: strawberry.Private[Any] = None
-
-    @classmethod
-    def from_row(cls, row: Any) -> "Payout":
-        return cls(
-            id=strawberry.ID(to_global_id("Payout", row.id)),
-            amount=Money(amount=row.amount, currency=row.currency),
-            status=enum_value(PayoutStatus, row.status),
-            stripe_transfer_id=row.stripe_transfer_id, attempts=row.attempts,
-            failure_reason=row.failure_reason, requested_at=row.requested_at,
-            paid_at=row.paid_at, kind=PayoutKind(str(row.kind).upper()),
-            reason=getattr(row, "reason", None), row=row,
-        )
-
-    @strawberry.field(description="Every event of this payout, oldest first: requested, "
-                      "attempts, failures, paid, reversed.")
-    async def history(self, info: strawberry.Info) -> list[Event]:
-        context = ctx(info)
-        rows = await context.call(context.reads.payout_history_events, self.row.id)
-        return [Event.from_row(row) for row in rows]
-
-    @strawberry.field
-    async def worker(self, info: strawberry.Info) -> Worker:
-        return Worker.from_row(await ctx(info).loaders.workers.load(self.row.worker_id))
-
-    @strawberry.field
-    async def submission(self, info: strawberry.Info) -> Optional[Submission]:
-        if self.row.submission_id is None:
-            return None
-        row = await ctx(info).loaders.submissions.load(self.row.submission_id)
-        return Submission.from_row(row) if row else None
-
-    @strawberry.field(description="FINANCE and ADMIN: why it was paid and from which money.")
-    async def trace(self, info: strawberry.Info
-                    ) -> Annotated["PayoutTrace", strawberry.lazy(".trace")]:
-        from .trace import trace_of
-
-        return await trace_of(info, self.row)

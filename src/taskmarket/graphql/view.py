@@ -142,7 +142,10 @@ class GraphQLView(GraphQL):
         secret = secret_from_header(authorization)
         if secret is None:
             return None
-        key = await run_in_threadpool(self.services.marketplace.authenticate, secret)
+        if self.services.keys is not None:
+            key = await self.services.keys.authenticate(secret)
+        else:
+            key = await run_in_threadpool(self.services.marketplace.authenticate, secret)
         if key is None:
             return None
         return Viewer(role=key.role, subject_id=key.subject_id, key_name=key.name,

@@ -55,3 +55,20 @@ def sees_payout_account(viewer: Viewer, worker_id: UUID) -> bool:
     """A worker's connected account: the worker itself, ADMIN and FINANCE."""
     return viewer.sees_everything or (viewer.role == Role.WORKER
                                       and viewer.subject_id == worker_id)
+
+
+def manages_webhooks(viewer: Viewer) -> bool:
+    """ADMIN, or a REQUESTER (or its PARTNER) key for the endpoints of its requester."""
+    return viewer.role == Role.ADMIN or (viewer.role in (Role.REQUESTER, Role.PARTNER)
+                                         and viewer.requester_id is not None)
+
+
+def sees_webhook_endpoint(viewer: Viewer, endpoint: Any) -> bool:
+    return viewer.role == Role.ADMIN or (viewer.role in (Role.REQUESTER, Role.PARTNER)
+                                         and endpoint.requester_id == viewer.requester_id)
+
+
+def sees_batch(viewer: Viewer, row: Any) -> bool:
+    """A batch is read by whoever may see its items: its requester's keys, ADMIN and
+    FINANCE, and workers (who need its instructions and answer schema)."""
+    return viewer.role == Role.WORKER or sees_task(viewer, row)

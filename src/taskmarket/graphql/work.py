@@ -9,11 +9,10 @@ import strawberry
 from strawberry.scalars import JSON
 
 from ..domain import DomainError
-from .auth import require_worker
-from .commands import execute
-from .context import Context, ctx
-from .errors import UserError
 from ..global_ids import decode_id, decode_one
+from .auth import WORKER
+from .errors import UserError
+from .mutation import Caller, Done, run_mutation
 from .types import Claim, Submission
 from .written import claim_row, submission_row
 
@@ -66,85 +65,67 @@ class ClaimNextTaskPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-async def claim_payload(context: Context, claim_id: UUID, task_id: UUID | None = None,
-                        saved: dict | None = None) -> Optional[Claim]:
-    """The claim as the command saved it when it can; else from the read model (which
-    waits for the command's position)."""
-    row = claim_row(saved or {}, task_id, claim_id) if task_id is not None else None
+async def claim_shown(done: Done[tuple[UUID, UUID] | UUID]) -> Optional[Claim]:
+    """The claim as the command saved it when it can (the value is the task's and the
+    claim's ids); else from the read model (which waits for the command's position)."""
+    if done.value is None:  # claimNextTask found no task that fits
+        return None
+    task_id, claim_id = done.value if isinstance(done.value, tuple) else (None, done.value)
+    row = claim_row(done.saved, task_id, claim_id) if task_id is not None else None
     if row is None:
-        row = await context.loaders.claims.load(claim_id)
+        row = await done.context.loaders.claims.load(claim_id)
     return Claim.from_row(row) if row else None
+
+
+async def submission_shown(done: Done[tuple[UUID, UUID]]) -> Optional[Submission]:
+    task_id, submission_id = done.value
+    row = submission_row(done.saved, task_id, submission_id)
+    if row is None:
+        row = await done.context.loaders.submissions.load(submission_id)
+    return Submission.from_row(row) if row else None
 
 
 @strawberry.type
 class WorkMutations:
     @strawberry.mutation
     async def claim_task(self, info: strawberry.Info, input: ClaimTaskInput) -> ClaimTaskPayload:
-        context = ctx(info)
-
-        def command():
-            worker_id = require_worker(context.need_viewer())
+        def command(caller: Caller) -> tuple[UUID, UUID]:
             task_id = decode_one(input.task_id, "Task", "taskId")
-            return task_id, context.marketplace.claim_task(task_id, worker_id)
+            return task_id, caller.marketplace.claim_task(task_id, caller.subject_id)
 
-        outcome = await execute(context, "claimTask", command)
-        if not outcome.ok:
-            return ClaimTaskPayload(user_errors=outcome.errors)
-        task_id, claim_id = outcome.value
-        return ClaimTaskPayload(claim=await claim_payload(context, claim_id, task_id,
-                                                          outcome.saved))
+        return await run_mutation(info, "claimTask", command, ClaimTaskPayload,
+                                  roles=WORKER, claim=claim_shown)
 
     @strawberry.mutation
     async def release_claim(self, info: strawberry.Info,
                             input: ReleaseClaimInput) -> ReleaseClaimPayload:
-        context = ctx(info)
-
-        def command():
-            worker_id = require_worker(context.need_viewer())
+        def command(caller: Caller) -> UUID:
             task_id, claim_id = decode_id(input.claim_id, "Claim", "claimId")
-            context.marketplace.release_claim(task_id, claim_id, worker_id)
+            caller.marketplace.release_claim(task_id, claim_id, caller.subject_id)
             return claim_id
 
-        outcome = await execute(context, "releaseClaim", command)
-        if not outcome.ok:
-            return ReleaseClaimPayload(user_errors=outcome.errors)
-        return ReleaseClaimPayload(claim=await claim_payload(context, outcome.value))
+        return await run_mutation(info, "releaseClaim", command, ReleaseClaimPayload,
+                                  roles=WORKER, claim=claim_shown)
 
     @strawberry.mutation
     async def submit_work(self, info: strawberry.Info,
                           input: SubmitWorkInput) -> SubmitWorkPayload:
-        context = ctx(info)
-
-        def command():
-            worker_id = require_worker(context.need_viewer())
+        def command(caller: Caller) -> tuple[UUID, UUID]:
             task_id, claim_id = decode_id(input.claim_id, "Claim", "claimId")
-            return task_id, context.marketplace.submit_work(task_id, claim_id, worker_id,
-                                                            input.result)
+            return task_id, caller.marketplace.submit_work(task_id, claim_id,
+                                                           caller.subject_id, input.result)
 
-        outcome = await execute(context, "submitWork", command)
-        if not outcome.ok:
-            return SubmitWorkPayload(user_errors=outcome.errors)
-        task_id, submission_id = outcome.value
-        row = submission_row(outcome.saved, task_id, submission_id)
-        if row is None:
-            row = await context.loaders.submissions.load(submission_id)
-        return SubmitWorkPayload(submission=Submission.from_row(row) if row else None)
+        return await run_mutation(info, "submitWork", command, SubmitWorkPayload,
+                                  roles=WORKER, submission=submission_shown)
 
     @strawberry.mutation
     async def claim_next_task(self, info: strawberry.Info,
                               input: ClaimNextTaskInput) -> ClaimNextTaskPayload:
-        context = ctx(info)
-
-        def command():
-            worker_id = require_worker(context.need_viewer())
-            claim_next = getattr(context.marketplace, "claim_next_task", None)
+        def command(caller: Caller) -> tuple[UUID, UUID] | None:
+            claim_next = getattr(caller.marketplace, "claim_next_task", None)
             if claim_next is None:
                 raise DomainError("NOT_IMPLEMENTED", "claimNextTask is not available yet")
-            return claim_next(worker_id, input.skill)
+            return claim_next(caller.subject_id, input.skill)
 
-        outcome = await execute(context, "claimNextTask", command)
-        if not outcome.ok or outcome.value is None:
-            return ClaimNextTaskPayload(user_errors=outcome.errors)
-        task_id, claim_id = outcome.value
-        return ClaimNextTaskPayload(claim=await claim_payload(context, claim_id, task_id,
-                                                              outcome.saved))
+        return await run_mutation(info, "claimNextTask", command, ClaimNextTaskPayload,
+                                  roles=WORKER, claim=claim_shown)

@@ -13,7 +13,6 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from functools import partial
 from uuid import UUID
 
 import psycopg
@@ -26,6 +25,7 @@ from ..domain.task import auto_approval_due_at
 from ..events import event_type
 from ..projections.follower import LogFollower, LoggedEvent
 from .actors import Actors, delay_ms
+from .broker import Outgoing, enqueue_all
 from .schedule import AUTO_APPROVE, DISPATCHER, EXPIRE, PAY, Done, Work, WorkStore
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class Dispatcher:
         transaction, which moves the position)."""
         self._changes: list[Work | Done] = []
         self._owed: dict[tuple[str, UUID], Work | None] = {}
-        self._extra_payouts: set[UUID] = set()
+        self._extra_payouts: dict[UUID, UUID] = {}  # payout id -> its worker's
         self._batches: set[UUID] = set()
         for _, kind, event in events:
             handler = self.by_type.get(kind)
@@ -105,18 +105,20 @@ class Dispatcher:
 
     def _send(self) -> None:
         owed = [work for work in self._owed.values() if work is not None]
-        payouts = {work.subject_id for work in owed if work.kind == PAY} | self._extra_payouts
+        payouts = {work.subject_id: work.worker_id for work in owed if work.kind == PAY}
+        payouts.update(self._extra_payouts)
         now = self.app.clock()
-        sends = [partial(self.actors.pay_payout.send, str(payout_id)) for payout_id in payouts]
-        sends += [partial(send_work, self.actors, work, now) for work in owed
-                  if work.kind != PAY]
+        messages = [pay_message(self.actors, payout_id, worker_id)
+                    for payout_id, worker_id in payouts.items()]
+        messages += [work_message(self.actors, work, now) for work in owed if work.kind != PAY]
         if self.actors.aggregate_batch is not None:
             # Re-estimated once per batch of the log, after the read models reach it.
-            sends += [partial(self.actors.aggregate_batch.send, str(batch_id), self._position)
-                      for batch_id in self._batches]
-        # Each send is a round trip to the broker; a burst goes out on a few connections.
-        # Any failure propagates, so the batch is not recorded and is sent again.
-        list(self.senders.map(lambda send: send(), sends))
+            messages += [(self.actors.aggregate_batch.message(str(batch_id), self._position),
+                          None) for batch_id in self._batches]
+        # One broker call for the batch where the broker can (the PostgreSQL queue), else a
+        # burst over a few connections. Any failure propagates, so the batch is not
+        # recorded and is sent again.
+        enqueue_all(self.actors.pay_payout.broker, messages, self.senders)
 
     def _owe(self, work: Work) -> None:
         self._changes.append(work)
@@ -142,11 +144,13 @@ class Dispatcher:
             self._settle(PAY, payout_id)
 
     def _account_linked(self, worker_id: UUID, event) -> None:
-        self._extra_payouts.update(self.work.pending_payouts_of(worker_id))
+        self._extra_payouts.update(dict.fromkeys(self.work.pending_payouts_of(worker_id),
+                                                 worker_id))
 
     def _account_status_changed(self, worker_id: UUID, event) -> None:
         if event.status == "ENABLED":  # waiting payouts go out by themselves
-            self._extra_payouts.update(self.work.pending_payouts_of(worker_id))
+            self._extra_payouts.update(dict.fromkeys(self.work.pending_payouts_of(worker_id),
+                                                     worker_id))
 
     def _lease_started(self, task_id: UUID, event) -> None:
         self._owe(Work(EXPIRE, event.claim_id, task_id, event.expires_at))
@@ -194,12 +198,18 @@ class Dispatcher:
         self.senders.shutdown(wait=True)
 
 
-def send_work(actors: Actors, work: Work, now: datetime) -> None:
-    """Send the message that does ``work``, delayed until it is due."""
+def pay_message(actors: Actors, payout_id: UUID, worker_id: UUID | None) -> Outgoing:
+    """The message that pays ``payout_id``; its worker's id, when known, lets the actor
+    load both in one query."""
+    args = (str(payout_id), str(worker_id)) if worker_id else (str(payout_id),)
+    return actors.pay_payout.message(*args), None
+
+
+def work_message(actors: Actors, work: Work, now: datetime) -> Outgoing:
+    """The message that does ``work``, delayed until it is due."""
     if work.kind == PAY:
-        actors.pay_payout.send(str(work.subject_id))
-        return
+        return pay_message(actors, work.subject_id, work.worker_id)
     delay = delay_ms(work.due_at, now)
     args = (str(work.aggregate_id), str(work.subject_id))
     actor = actors.expire_claim if work.kind == EXPIRE else actors.auto_approve
-    actor.send_with_options(args=args, delay=delay or None)
+    return actor.message(*args), delay or None

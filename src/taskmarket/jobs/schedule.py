@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from ..database import Database
@@ -53,13 +52,26 @@ class WorkStore:
 
     @staticmethod
     def record(conn: Connection, changes: list[Work | Done]) -> None:
-        """Apply a batch's changes in log order, on the dispatcher's transaction (which
-        also moves its position)."""
+        """Apply the batch's changes as if one by one in log order, on the dispatcher's
+        transaction (which also moves its position). Rows of different work are
+        independent, and for one piece of work the outcome is its last (re)opening, then a
+        finish if the batch ends with one; so the batch is two statements over many rows."""
+        opened: dict[tuple[str, UUID], Work] = {}
+        finished: dict[tuple[str, UUID], Done] = {}
         for change in changes:
+            key = (change.kind, change.subject_id)
             if isinstance(change, Work):
-                schedule(conn, change)
+                opened[key] = change
+                finished.pop(key, None)
             else:
-                finish(conn, change)
+                finished[key] = change
+        with conn.cursor() as cursor:
+            if opened:
+                cursor.executemany(SCHEDULE, [schedule_params(work)
+                                              for work in opened.values()])
+            if finished:
+                cursor.executemany(FINISH, [(done.kind, done.subject_id)
+                                            for done in finished.values()])
 
     def pending_payouts_of(self, worker_id: UUID) -> list[UUID]:
         with self.pool.connection() as conn:
@@ -95,16 +107,14 @@ class WorkStore:
             return [Work(*row) for row in rows]
 
 
-def schedule(conn: Connection, work: Work) -> None:
-    """(Re)open a piece of work; a newer due time replaces the old one."""
-    conn.execute(
-        "INSERT INTO scheduled_work (kind, subject_id, aggregate_id, worker_id, due_at, sent_at) "
-        "VALUES (%s, %s, %s, %s, %s, now()) ON CONFLICT (kind, subject_id) DO UPDATE "
-        "SET due_at = EXCLUDED.due_at, sent_at = now(), done_at = NULL",
-        (work.kind, work.subject_id, work.aggregate_id, work.worker_id, work.due_at))
+# (Re)open a piece of work; a newer due time replaces the old one.
+SCHEDULE = (
+    "INSERT INTO scheduled_work (kind, subject_id, aggregate_id, worker_id, due_at, sent_at) "
+    "VALUES (%s, %s, %s, %s, %s, now()) ON CONFLICT (kind, subject_id) DO UPDATE "
+    "SET due_at = EXCLUDED.due_at, sent_at = now(), done_at = NULL")
+FINISH = ("UPDATE scheduled_work SET done_at = now() "
+          "WHERE kind = %s AND subject_id = %s AND done_at IS NULL")
 
 
-def finish(conn: Connection, done: Done) -> None:
-    conn.execute("UPDATE scheduled_work SET done_at = now() "
-                 "WHERE kind = %s AND subject_id = %s AND done_at IS NULL",
-                 (done.kind, done.subject_id))
+def schedule_params(work: Work) -> tuple:
+    return (work.kind, work.subject_id, work.aggregate_id, work.worker_id, work.due_at)

@@ -12,7 +12,8 @@ import threading
 
 from ..clock import utc_now
 from .actors import Actors
-from .dispatcher import send_work
+from .broker import enqueue_all
+from .dispatcher import work_message
 from .schedule import WorkStore
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,8 @@ class Sweeper:
         """Send every overdue piece of work once; how many were sent."""
         overdue = self.work.claim_overdue(self.grace_seconds, self.resend_after_seconds)
         now = utc_now()
-        for work in overdue:
-            send_work(self.actors, work, now)
+        enqueue_all(self.actors.pay_payout.broker,
+                    [work_message(self.actors, work, now) for work in overdue])
         if overdue:
             log.info("sweeper re-sent %d overdue messages", len(overdue))
         return len(overdue)

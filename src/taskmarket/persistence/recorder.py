@@ -39,6 +39,7 @@ from eventsourcing.postgres import (
 )
 from eventsourcing.utils import retry
 from psycopg.errors import DuplicateObject
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from .group_commit import GroupCommit
@@ -78,6 +79,7 @@ $body$
 
 DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('taskmarket-event-store-ddl'))"
 MAX_IDENTIFIER = PostgresApplicationRecorder.MAX_IDENTIFIER_LEN
+FEW_IDS = 4  # select_events_of: up to this many ids, one placeholder each (else an array)
 
 
 def append_function_name(events_table_name: str) -> str:
@@ -147,21 +149,35 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
             "%s::int[], %s::uuid[], %s::bigint[], %s::text[], %s::bytea[])"
         ).format(schema=Identifier(datastore.schema), function=Identifier(function))
         self._group_commit: GroupCommit[Save, list[int]] = GroupCommit(self._write_saves)
-        self._select_many_statement = SQL(
+        select = SQL(
             "SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
-            "WHERE originator_id = ANY(%s::uuid[]) ORDER BY originator_id, originator_version"
-        ).format(schema=Identifier(datastore.schema), table=Identifier(events_table_name))
+            "WHERE originator_id {ids} ORDER BY originator_id, originator_version")
+        target = dict(schema=Identifier(datastore.schema), table=Identifier(events_table_name))
+        self._select_many_statement = select.format(ids=SQL("= ANY(%s::uuid[])"), **target)
+        # A command loads one to a few aggregates: for those, one placeholder per id.
+        # PostgreSQL plans ``IN ($1, $2)`` as index probes where the array form takes a
+        # bitmap scan and a sort (issue 14: ~35 us less server CPU per claim's load, and no
+        # array to adapt in Python).
+        self._select_few_statements = {
+            count: select.format(ids=SQL("IN ({})").format(
+                SQL(", ").join([SQL("%s::uuid")] * count)), **target)
+            for count in range(1, FEW_IDS + 1)}
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library
     def select_events_of(self, originator_ids: Sequence[Any]) -> list[StoredEvent]:
         """All events of several aggregates in one round trip (a command that loads two
         aggregates pays one query, one pool checkout), in version order per aggregate."""
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._select_many_statement, (list(originator_ids),), prepare=True)
-            return [StoredEvent(originator_id=row["originator_id"],
-                                originator_version=row["originator_version"],
-                                topic=row["topic"], state=bytes(row["state"]))
-                    for row in curs.fetchall()]
+        # Plain tuples: the pool's dict rows cost a row maker per query and a dict per row.
+        with self.datastore.get_connection() as conn, \
+                conn.cursor(row_factory=tuple_row) as curs:
+            ids = list(originator_ids)
+            if 0 < len(ids) <= FEW_IDS:
+                curs.execute(self._select_few_statements[len(ids)], ids, prepare=True)
+            else:
+                curs.execute(self._select_many_statement, (ids,), prepare=True)
+            return [StoredEvent(originator_id=originator_id, originator_version=version,
+                                topic=topic, state=bytes(state))
+                    for originator_id, version, topic, state in curs.fetchall()]
 
     def create_table(self) -> None:
         create_table_locked(self)
@@ -208,10 +224,11 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
             [e.originator_version for _, e in events], [e.topic for _, e in events],
             [e.state for _, e in events],
         )
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self.datastore.get_connection() as conn, \
+                conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(self._append_statement, params, prepare=True)
             rows = curs.fetchall()
         ids_by_save: list[list[int | None]] = [[] for _ in saves]
-        for (n, _), row in zip(events, rows):
-            ids_by_save[n].append(row["event_notification_id"])
+        for (n, _), (_, notification_id) in zip(events, rows):
+            ids_by_save[n].append(notification_id)
         return [_conflict() if None in ids else ids for ids in ids_by_save]  # type: ignore[misc]

@@ -16,7 +16,7 @@ import psycopg
 
 from . import cursors
 from .base import Handlers, Projection
-from .sqlq import columns, fetch, unique_ids
+from .sqlq import columns, fetch, newest_first_page, unique_ids
 from .store import Batch, Table
 from .task_rows import COLUMNS, make as make_task
 
@@ -43,10 +43,7 @@ def created(batch: Batch, event: Any) -> None:
 
 
 def _change(batch: Batch, event: Any) -> dict:
-    row = batch["batches"].get(event.originator_id)
-    row["version"] = event.originator_version
-    batch["batches"].changed(row)
-    return row
+    return batch["batches"].change(event.originator_id, version=event.originator_version)
 
 
 @handlers.on("BatchItemsAdded")
@@ -157,13 +154,8 @@ def newest_first(conn: psycopg.Connection, requester_id: UUID | None, first: int
     if requester_id is not None:
         where.append("b.requester_id = %s")
         params.append(requester_id)
-    place = cursors.decode(after, datetime, UUID)
-    if place:
-        where.append("(b.created_at, b.id) < (%s, %s)")
-        params.extend(place)
-    condition = " AND ".join(where) or "true"
-    return fetch(conn, f"{SELECT} WHERE {condition} ORDER BY b.created_at DESC, b.id DESC "
-                       "LIMIT %s", [*params, first], make)
+    return newest_first_page(conn, SELECT, where, params, after, ("b.created_at", "b.id"),
+                             first, make)
 
 
 def worker_quality(conn: psycopg.Connection, batch_id: UUID, first: int,

@@ -12,7 +12,7 @@ import psycopg
 from . import cursors, worker_stats
 from .base import Handlers, Projection
 from .rows import PayoutRow
-from .sqlq import by_id, columns, fetch, unique_ids
+from .sqlq import by_id, columns, fetch, newest_first_page, unique_ids
 from .store import Batch, Table
 
 PAYOUTS = Table("payouts", (
@@ -35,10 +35,7 @@ def requested(batch: Batch, event: Any) -> None:
 
 
 def _row(batch: Batch, event: Any) -> dict:
-    row = batch["payouts"].get(event.originator_id)
-    row["updated_at"] = event.timestamp
-    batch["payouts"].changed(row)
-    return row
+    return batch["payouts"].change(event.originator_id, updated_at=event.timestamp)
 
 
 @handlers.on("PayoutPaid")
@@ -100,10 +97,5 @@ def history(conn: psycopg.Connection, worker_id: UUID | None, status: str | None
     if status:
         where.append("status = %s")
         params.append(status)
-    place = cursors.decode(after, datetime, UUID)
-    if place:
-        where.append("(requested_at, id) < (%s, %s)")
-        params.extend(place)
-    condition = " AND ".join(where) or "true"
-    return fetch(conn, f"SELECT {COLUMNS} FROM payouts WHERE {condition} "
-                       "ORDER BY requested_at DESC, id DESC LIMIT %s", [*params, first], make)
+    return newest_first_page(conn, f"SELECT {COLUMNS} FROM payouts", where, params, after,
+                             ("requested_at", "id"), first, make)

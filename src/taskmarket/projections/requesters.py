@@ -21,10 +21,7 @@ handlers = Handlers()
 
 
 def _row(batch: Batch, event: Any) -> dict:
-    row = batch["requesters"].get(event.originator_id)
-    row["version"] = event.originator_version
-    batch["requesters"].changed(row)
-    return row
+    return batch["requesters"].change(event.originator_id, version=event.originator_version)
 
 
 @handlers.on("RequesterCreated")
@@ -43,32 +40,19 @@ def deposited(batch: Batch, event: Any) -> None:
     row["deposited"] += event.amount
 
 
-@handlers.on("RequesterEscrowReserved")
-def reserved(batch: Batch, event: Any) -> None:
-    row = _row(batch, event)
-    row["balance"] -= event.amount
-    row["escrow"] += event.amount
+def _moving(source: str, target: str) -> Any:
+    """A handler that moves the event's amount from one money column to another."""
+    def move(batch: Batch, event: Any) -> None:
+        row = _row(batch, event)
+        row[source] -= event.amount
+        row[target] += event.amount
+    return move
 
 
-@handlers.on("RequesterEscrowReleased")
-def released(batch: Batch, event: Any) -> None:
-    row = _row(batch, event)
-    row["escrow"] -= event.amount
-    row["balance"] += event.amount
-
-
-@handlers.on("RequesterEscrowConsumed")
-def consumed(batch: Batch, event: Any) -> None:
-    row = _row(batch, event)
-    row["escrow"] -= event.amount
-    row["spent"] += event.amount
-
-
-@handlers.on("RequesterBonusFunded")
-def bonus_funded(batch: Batch, event: Any) -> None:
-    row = _row(batch, event)
-    row["balance"] -= event.amount
-    row["spent"] += event.amount
+handlers.on("RequesterEscrowReserved")(_moving("balance", "escrow"))
+handlers.on("RequesterEscrowReleased")(_moving("escrow", "balance"))
+handlers.on("RequesterEscrowConsumed")(_moving("escrow", "spent"))
+handlers.on("RequesterBonusFunded")(_moving("balance", "spent"))
 
 
 def _preload(batch: Batch, events: list[tuple[str, Any]]) -> None:

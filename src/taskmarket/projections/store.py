@@ -123,6 +123,15 @@ class TableState:
     def changed(self, row: dict[str, Any]) -> None:
         self.dirty.add(row[self.table.key[0]])
 
+    def change(self, key: Any, **columns: Any) -> dict[str, Any]:
+        """The row of ``key`` with ``columns`` set, to be written; the caller may change
+        it further before the batch flushes."""
+        row = self.get(key)
+        assert row is not None, f"no {self.table.name} row {key}"
+        row.update(columns)
+        self.changed(row)
+        return row
+
     def delete(self, key: Any) -> None:
         self.rows[key] = None
         self.dirty.discard(key)

@@ -22,10 +22,7 @@ handlers = Handlers()
 
 
 def _row(batch: Batch, event: Any) -> dict:
-    row = batch["workers"].get(event.originator_id)
-    row["version"] = event.originator_version
-    batch["workers"].changed(row)
-    return row
+    return batch["workers"].change(event.originator_id, version=event.originator_version)
 
 
 @handlers.on("WorkerRegistered")

@@ -16,7 +16,7 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
-from ..domain.batch import answer_at, canonical
+from ..domain.answers import answer_at, canonical
 from ..projections import tracking
 from .aggregation import METHODS
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -28,6 +29,19 @@ async def _body(request: Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
     return data
+
+
+async def _apply_posted(request: Request,
+                        apply: Callable[[dict[str, Any]], None]) -> JSONResponse | None:
+    """Apply a POST's JSON body; the 400 answer when ``apply`` (or the body) refuses it
+    with a ValueError, else None (and for any other method)."""
+    if request.method != "POST":
+        return None
+    try:
+        apply(await _body(request))
+    except ValueError as exc:
+        return _bad(str(exc))
+    return None
 
 
 def _bad(message: str) -> JSONResponse:
@@ -61,30 +75,27 @@ async def accounts(request: Request) -> JSONResponse:
     return JSONResponse({"data": _state(request).store.all_accounts()})
 
 
-async def invalidate_account(request: Request) -> JSONResponse:
+def _account_change(request: Request, change: Callable[[str], dict]) -> JSONResponse:
+    """Apply ``change`` to the account the path names; Stripe's error body when refused."""
     try:
-        account = _state(request).invalidate_account(request.path_params["account_id"])
+        account = change(request.path_params["account_id"])
     except ApiError as err:
         return JSONResponse(err.body(), status_code=err.status)
     return JSONResponse(account)
+
+
+async def invalidate_account(request: Request) -> JSONResponse:
+    return _account_change(request, _state(request).invalidate_account)
 
 
 async def onboard_account(request: Request) -> JSONResponse:
     """Complete an account's onboarding without the page (tests, scripts)."""
-    try:
-        account = _state(request).complete_onboarding(request.path_params["account_id"])
-    except ApiError as err:
-        return JSONResponse(err.body(), status_code=err.status)
-    return JSONResponse(account)
+    return _account_change(request, _state(request).complete_onboarding)
 
 
 async def require_information(request: Request) -> JSONResponse:
     """Stripe wants more from the holder: transfers to the account stop until onboarding."""
-    try:
-        account = _state(request).require_information(request.path_params["account_id"])
-    except ApiError as err:
-        return JSONResponse(err.body(), status_code=err.status)
-    return JSONResponse(account)
+    return _account_change(request, _state(request).require_information)
 
 
 async def events(request: Request) -> JSONResponse:
@@ -93,17 +104,17 @@ async def events(request: Request) -> JSONResponse:
 
 async def webhooks(request: Request) -> JSONResponse:
     state = _state(request)
-    if request.method == "POST":
-        try:
-            data = await _body(request)
-        except ValueError as exc:
-            return _bad(str(exc))
+
+    def configure(data: dict[str, Any]) -> None:
         url, secret = data.get("url"), data.get("secret")
         if url is not None and not isinstance(url, str) or secret is not None and not isinstance(secret, str):
-            return _bad("url and secret must be strings (or null)")
+            raise ValueError("url and secret must be strings (or null)")
         state.configure_webhooks(url, secret)
         if isinstance(data.get("api_version"), str):
             state.config.api_version = data["api_version"]
+
+    if refused := await _apply_posted(request, configure):
+        return refused
     sender = state.webhooks
     return JSONResponse({"url": sender.url, "secret": sender.secret, "api_version": state.config.api_version,
                          "deliveries": [asdict(d) for d in list(sender.deliveries)],
@@ -114,15 +125,15 @@ async def webhooks(request: Request) -> JSONResponse:
 
 async def balance(request: Request) -> JSONResponse:
     state = _state(request)
-    if request.method == "POST":
-        try:
-            data = await _body(request)
-        except ValueError as exc:
-            return _bad(str(exc))
+
+    def set_balance(data: dict[str, Any]) -> None:
         available = data.get("available")
         if available is not None and (not isinstance(available, int) or isinstance(available, bool)):
-            return _bad("available must be an integer amount or null (unlimited)")
+            raise ValueError("available must be an integer amount or null (unlimited)")
         state.set_platform_balance(available)
+
+    if refused := await _apply_posted(request, set_balance):
+        return refused
     return JSONResponse({"available": state.store.balance})
 
 

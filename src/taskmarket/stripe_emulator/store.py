@@ -3,36 +3,26 @@ idempotency cache and pending webhook deliveries. Every mutation happens under o
 re-entrant lock so the store can be inspected from test threads while the server runs.
 
 Kept in memory, and written through to a SQLite file when the store is given a ``path``
-(see :mod:`.persistence`), from which a restarted emulator picks everything up again."""
+(see :mod:`.persistence`), from which a restarted emulator picks everything up again.
+Accounts and account links (accounts.py) and transfers and reversals (transfers.py) are
+mixins of the Store."""
 
 from __future__ import annotations
 
 import copy
-import secrets
-import string
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ApiError, no_such
+from .accounts import AccountCommands
+from .errors import no_such
+from .fields import in_range, new_id
 from .persistence import Persistence
+from .transfers import TransferCommands
 
-_ALPHABET = string.ascii_letters + string.digits
-
-
-def new_id(prefix: str, length: int = 24) -> str:
-    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
-
-
-_COMPARE = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b,
-            "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b}
-
-
-def _in_range(value: int, bounds: dict[str, int]) -> bool:
-    return all(_COMPARE[op](value, bound) for op, bound in bounds.items())
-
+__all__ = ["IdempotentResponse", "Store", "new_id"]
 
 @dataclass(frozen=True)
 class IdempotentResponse:
@@ -59,20 +49,13 @@ IdempotencyScope = tuple[str, str, str]  # (api key, Stripe-Account header, idem
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600  # Stripe prunes keys after at least 24 hours
 _PRUNE_EVERY = 1000
-ACCOUNT_LINK_TTL_SECONDS = 300  # Stripe's Account Links expire after a few minutes
-# What Stripe asks of a fresh Express account before it may receive transfers.
-ONBOARDING_REQUIREMENTS = [
-    "business_type", "external_account", "individual.dob.day", "individual.dob.month",
-    "individual.dob.year", "individual.first_name", "individual.last_name",
-    "tos_acceptance.date", "tos_acceptance.ip",
-]
 
 
 def _scope_id(scope: IdempotencyScope) -> str:
     return "\x1f".join(scope)
 
 
-class Store:
+class Store(AccountCommands, TransferCommands):
     def __init__(self, platform_balance: int | None = None,
                  path: str | Path | None = None) -> None:
         self._lock = threading.RLock()
@@ -138,321 +121,18 @@ class Store:
                 self._db.close()
                 self._db = None
 
+    def _copy_of(self, objects: dict[str, Any], kind: str, object_id: str) -> dict[str, Any]:
+        """A copy of one stored object; Stripe's resource_missing when there is none."""
+        with self._lock:
+            if object_id not in objects:
+                raise no_such(kind, object_id)
+            return copy.deepcopy(objects[object_id])
+
     def set_balance(self, amount: int | None) -> None:
         """Set the platform's available balance (``None`` = unlimited)."""
         with self._lock:
             self.balance = amount
             self._put_balance()
-
-    # -- accounts ----------------------------------------------------------
-    def create_account(self, *, type: str, email: str | None, metadata: dict[str, str],
-                       country: str = "US", default_currency: str = "usd",
-                       business_type: str | None = None) -> dict[str, Any]:
-        """A connected account as Stripe makes one: it cannot receive transfers until the
-        account holder has completed onboarding (see :meth:`complete_onboarding`)."""
-        account = {
-            "id": new_id("acct_", 16),
-            "object": "account",
-            "type": type,
-            "email": email,
-            "metadata": dict(metadata),
-            "country": country,
-            "default_currency": default_currency,
-            "business_type": business_type,
-            "created": int(time.time()),
-            "livemode": False,
-            "charges_enabled": False,
-            "payouts_enabled": False,
-            "details_submitted": False,
-            "capabilities": {"transfers": "inactive"},
-            "requirements": {"currently_due": list(ONBOARDING_REQUIREMENTS),
-                             "eventually_due": list(ONBOARDING_REQUIREMENTS),
-                             "past_due": list(ONBOARDING_REQUIREMENTS),
-                             "disabled_reason": "requirements.past_due"},
-        }
-        with self._lock, self._atomically():
-            self.accounts[account["id"]] = account
-            if metadata.get("fail") == "invalid":
-                self._invalidate_locked(account["id"])
-            self._put("account", account["id"], account)
-            return copy.deepcopy(account)
-
-    def complete_onboarding(self, account_id: str) -> dict[str, Any]:
-        """The account holder gave Stripe everything: transfers to it are possible."""
-        with self._lock, self._atomically():
-            if account_id not in self.accounts:
-                raise no_such("account", account_id)
-            account = self.accounts[account_id]
-            account.update(charges_enabled=True, payouts_enabled=True, details_submitted=True)
-            account["capabilities"]["transfers"] = "active"
-            account["requirements"].update(currently_due=[], eventually_due=[], past_due=[],
-                                           disabled_reason=None)
-            self.invalid_accounts.discard(account_id)
-            if self._db is not None:
-                self._db.delete("invalid_account", account_id)
-            self._put("account", account_id, account)
-            return copy.deepcopy(account)
-
-    def require_information(self, account_id: str, fields: list[str] | None = None) -> dict[str, Any]:
-        """Stripe needs more from an onboarded holder: transfers stop until they give it."""
-        with self._lock, self._atomically():
-            if account_id not in self.accounts:
-                raise no_such("account", account_id)
-            account = self.accounts[account_id]
-            due = list(fields or ["individual.verification.document"])
-            account["payouts_enabled"] = False
-            account["capabilities"]["transfers"] = "inactive"
-            account["requirements"].update(currently_due=due, eventually_due=due, past_due=due,
-                                           disabled_reason="requirements.past_due")
-            self._put("account", account_id, account)
-            return copy.deepcopy(account)
-
-    # -- account links -----------------------------------------------------
-    def create_account_link(self, *, account: str, type: str, refresh_url: str,
-                            return_url: str, base_url: str) -> dict[str, Any]:
-        with self._lock:
-            if account not in self.accounts:
-                raise no_such("account", account, param="account", status=400)
-            token = new_id("", 32)
-            created = int(time.time())
-            link = {
-                "object": "account_link",
-                "created": created,
-                "expires_at": created + ACCOUNT_LINK_TTL_SECONDS,
-                "url": f"{base_url.rstrip('/')}/connect/onboarding/{token}",
-            }
-            self.account_links[token] = {**link, "account": account, "type": type,
-                                         "refresh_url": refresh_url, "return_url": return_url,
-                                         "used": False}
-            self._put("account_link", token, self.account_links[token])
-            return copy.deepcopy(link)
-
-    def account_link(self, token: str) -> dict[str, Any] | None:
-        with self._lock:
-            link = self.account_links.get(token)
-            return copy.deepcopy(link) if link else None
-
-    def use_account_link(self, token: str) -> dict[str, Any] | None:
-        """Mark a live link used; None when it is unknown, used or expired."""
-        with self._lock, self._atomically():
-            link = self.account_links.get(token)
-            if link is None or link["used"] or link["expires_at"] < time.time():
-                return None
-            link["used"] = True
-            self._put("account_link", token, link)
-            return copy.deepcopy(link)
-
-    def get_account(self, account_id: str) -> dict[str, Any]:
-        with self._lock:
-            if account_id not in self.accounts:
-                raise no_such("account", account_id)
-            return copy.deepcopy(self.accounts[account_id])
-
-    def all_accounts(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return copy.deepcopy(list(self.accounts.values()))
-
-    def invalidate_account(self, account_id: str) -> dict[str, Any]:
-        """Make transfers to this account fail with ``account_invalid``."""
-        with self._lock:
-            if account_id not in self.accounts:
-                raise no_such("account", account_id)
-            with self._atomically():
-                self._invalidate_locked(account_id)
-            return copy.deepcopy(self.accounts[account_id])
-
-    def _invalidate_locked(self, account_id: str) -> None:
-        self.invalid_accounts.add(account_id)
-        account = self.accounts[account_id]
-        account["payouts_enabled"] = False
-        account["capabilities"]["transfers"] = "inactive"
-        account["requirements"]["disabled_reason"] = "rejected.other"
-        self._put("invalid_account", account_id, True)
-        self._put("account", account_id, account)
-
-    # -- transfers ---------------------------------------------------------
-    def create_transfer(self, *, amount: int, currency: str, destination: str,
-                        transfer_group: str | None = None, description: str | None = None,
-                        metadata: dict[str, str] | None = None,
-                        source_transaction: str | None = None,
-                        created: int | None = None) -> dict[str, Any]:
-        with self._lock:
-            if destination not in self.accounts:
-                raise no_such("destination", destination, param="destination", status=400)
-            if destination in self.invalid_accounts:
-                raise ApiError(400, f"The destination account '{destination}' cannot receive transfers: "
-                               "the account is invalid or has been rejected.",
-                               code="account_invalid", param="destination", cacheable=True)
-            if self.accounts[destination]["capabilities"].get("transfers") != "active":
-                raise ApiError(400, f"The destination account '{destination}' needs the transfers "
-                               "capability to be active before it can receive transfers; its "
-                               "holder has not finished onboarding.",
-                               code="insufficient_capabilities_for_transfer",
-                               param="destination", cacheable=True)
-            if self.balance is not None and amount > self.balance:
-                raise ApiError(400, "You have insufficient available funds in your Stripe account. "
-                               "Try adding funds directly to your available balance.",
-                               code="balance_insufficient", cacheable=True)
-            transfer_id = new_id("tr_")
-            transfer = {
-                "id": transfer_id,
-                "object": "transfer",
-                "amount": amount,
-                "amount_reversed": 0,
-                "balance_transaction": new_id("txn_"),
-                "created": int(time.time()) if created is None else created,
-                "currency": currency,
-                "description": description,
-                "destination": destination,
-                "destination_payment": new_id("py_"),
-                "livemode": False,
-                "metadata": dict(metadata or {}),
-                "reversals": {"object": "list", "data": [], "has_more": False, "total_count": 0,
-                              "url": f"/v1/transfers/{transfer_id}/reversals"},
-                "reversed": False,
-                "source_transaction": source_transaction,
-                "source_type": "card",
-                "transfer_group": transfer_group,
-            }
-            with self._atomically():
-                if self.balance is not None:
-                    self.balance -= amount
-                    self._put_balance()
-                self.transfers[transfer_id] = transfer
-                self._put("transfer", transfer_id, transfer)
-            return copy.deepcopy(transfer)
-
-    def get_transfer(self, transfer_id: str) -> dict[str, Any]:
-        with self._lock:
-            if transfer_id not in self.transfers:
-                raise no_such("transfer", transfer_id)
-            return copy.deepcopy(self.transfers[transfer_id])
-
-    def update_transfer(self, transfer_id: str, *, description: str | None = None,
-                        metadata: dict[str, str] | None = None) -> dict[str, Any]:
-        with self._lock:
-            if transfer_id not in self.transfers:
-                raise no_such("transfer", transfer_id)
-            transfer = self.transfers[transfer_id]
-            if description is not None:
-                transfer["description"] = description
-            for key, value in (metadata or {}).items():
-                if value == "":
-                    transfer["metadata"].pop(key, None)
-                else:
-                    transfer["metadata"][key] = value
-            self._put("transfer", transfer_id, transfer)
-            return copy.deepcopy(transfer)
-
-    def list_transfers(self, *, limit: int = 10, starting_after: str | None = None,
-                       ending_before: str | None = None, destination: str | None = None,
-                       transfer_group: str | None = None,
-                       created: dict[str, int] | None = None) -> tuple[list[dict[str, Any]], bool]:
-        """Newest first, like Stripe. Returns ``(page, has_more)``. ``created`` filters on
-        the creation time with any of ``gt``, ``gte``, ``lt``, ``lte`` (unix seconds)."""
-        with self._lock:
-            ordered = sorted(reversed(self.transfers.values()), key=lambda t: -t["created"])
-
-            def keep(t: dict[str, Any]) -> bool:
-                return ((destination is None or t["destination"] == destination)
-                        and (transfer_group is None or t["transfer_group"] == transfer_group)
-                        and _in_range(t["created"], created or {}))
-
-            if ending_before is not None:
-                if ending_before not in self.transfers:
-                    raise no_such("transfer", ending_before, param="ending_before", status=400)
-                idx = next(i for i, t in enumerate(ordered) if t["id"] == ending_before)
-                candidates = [t for t in ordered[:idx] if keep(t)]
-                page, has_more = candidates[-limit:], len(candidates) > limit
-            else:
-                if starting_after is not None:
-                    if starting_after not in self.transfers:
-                        raise no_such("transfer", starting_after, param="starting_after", status=400)
-                    idx = next(i for i, t in enumerate(ordered) if t["id"] == starting_after)
-                    ordered = ordered[idx + 1:]
-                candidates = [t for t in ordered if keep(t)]
-                page, has_more = candidates[:limit], len(candidates) > limit
-            return copy.deepcopy(page), has_more
-
-    def list_reversals_page(self, transfer_id: str, *, limit: int = 10,
-                            starting_after: str | None = None) -> tuple[list[dict[str, Any]], bool]:
-        """A page of a transfer's reversals, newest first: ``(page, has_more)``."""
-        with self._lock:
-            if transfer_id not in self.transfers:
-                raise no_such("transfer", transfer_id)
-            ordered = list(self.transfers[transfer_id]["reversals"]["data"])
-            if starting_after is not None:
-                ids = [r["id"] for r in ordered]
-                if starting_after not in ids:
-                    raise no_such("transfer_reversal", starting_after, param="starting_after",
-                                  status=400)
-                ordered = ordered[ids.index(starting_after) + 1:]
-            return copy.deepcopy(ordered[:limit]), len(ordered) > limit
-
-    def adjust_transfer(self, transfer_id: str, **changes: Any) -> dict[str, Any]:
-        """Overwrite amount/currency/destination of a transfer (test control only)."""
-        with self._lock:
-            if transfer_id not in self.transfers:
-                raise no_such("transfer", transfer_id)
-            with self._atomically():
-                self.transfers[transfer_id].update(changes)
-                self._put("transfer", transfer_id, self.transfers[transfer_id])
-            return copy.deepcopy(self.transfers[transfer_id])
-
-    def all_transfers(self) -> list[dict[str, Any]]:
-        """Every transfer, oldest first (a snapshot copy)."""
-        with self._lock:
-            return copy.deepcopy(list(self.transfers.values()))
-
-    # -- reversals ---------------------------------------------------------
-    def create_reversal(self, transfer_id: str, *, amount: int | None = None,
-                        description: str | None = None,
-                        metadata: dict[str, str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Reverse (part of) a transfer. Returns ``(reversal, updated transfer)``."""
-        with self._lock:
-            if transfer_id not in self.transfers:
-                raise no_such("transfer", transfer_id)
-            transfer = self.transfers[transfer_id]
-            remaining = transfer["amount"] - transfer["amount_reversed"]
-            if remaining <= 0:
-                raise ApiError(400, f"Transfer {transfer_id} has already been fully reversed.")
-            if amount is None:
-                amount = remaining
-            if amount > remaining:
-                raise ApiError(400, f"Requested reversal amount ({amount}) is greater than the "
-                               f"amount remaining to be reversed ({remaining}).",
-                               code="amount_too_large", param="amount")
-            reversal = {
-                "id": new_id("trr_"),
-                "object": "transfer_reversal",
-                "amount": amount,
-                "balance_transaction": new_id("txn_"),
-                "created": int(time.time()),
-                "currency": transfer["currency"],
-                "description": description,
-                "destination_payment_refund": new_id("pyr_"),
-                "metadata": dict(metadata or {}),
-                "source_refund": None,
-                "transfer": transfer_id,
-            }
-            self.reversals[reversal["id"]] = reversal
-            transfer["amount_reversed"] += amount
-            transfer["reversed"] = transfer["amount_reversed"] >= transfer["amount"]
-            transfer["reversals"]["data"].insert(0, reversal)
-            transfer["reversals"]["total_count"] += 1
-            with self._atomically():
-                if self.balance is not None:
-                    self.balance += amount
-                    self._put_balance()
-                self._put("reversal", reversal["id"], reversal)
-                self._put("transfer", transfer_id, transfer)
-            return copy.deepcopy(reversal), copy.deepcopy(transfer)
-
-    def list_reversals(self, transfer_id: str) -> list[dict[str, Any]]:
-        with self._lock:
-            if transfer_id not in self.transfers:
-                raise no_such("transfer", transfer_id)
-            return copy.deepcopy(self.transfers[transfer_id]["reversals"]["data"])
 
     # -- events ------------------------------------------------------------
     def record_event(self, type: str, obj: dict[str, Any], *, api_version: str,
@@ -480,7 +160,7 @@ class Store:
         with self._lock:
             ordered = [e for e in reversed(self.events)
                        if (type is None or e["type"] == type)
-                       and _in_range(e["created"], created or {})]
+                       and in_range(e["created"], created or {})]
             if starting_after is not None:
                 ids = [e["id"] for e in ordered]
                 if starting_after not in ids:

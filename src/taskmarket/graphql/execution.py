@@ -1,0 +1,181 @@
+"""GraphQL execution with a short path for plain leaf fields.
+
+Most fields of a page are attribute reads of a scalar or an enum (a Task's ``title``, its
+``reward.amount``): strawberry resolves them with its basic resolver (no resolver of
+ours, no field extensions, no permission classes, no arguments). For those, graphql-core
+still builds a resolve info, a path and runs the general ``complete_value`` dispatch for
+each field of each node. ``PlainLeafExecutor`` reads such a field and coerces it as a
+leaf directly, and builds the path only when the field fails. Every other field, and any
+value that is not an ordinary one (an awaitable, an exception returned as a value), goes
+through graphql-core's own code, so results and errors are the standard ones:
+``tests/unit/test_graphql_execution.py`` compares both executors on generated queries.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from graphql import (
+    GraphQLLeafType, GraphQLObjectType, GraphQLOutputType, GraphQLSchema, is_leaf_type,
+    is_non_null_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.pyutils import Path, Undefined, gather_with_cancel
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+
+class PlainLeaf(NamedTuple):
+    resolve: Any                # strawberry's basic resolver of the field
+    attribute: str | None       # the attribute it reads, when it reads with getattr
+    return_type: GraphQLOutputType
+    leaf_type: GraphQLLeafType
+    non_null: bool
+
+
+# Values a leaf resolver returns that are neither awaitable nor an exception.
+ORDINARY = frozenset({str, int, float, bool})
+
+# (parent type, field name) -> PlainLeaf, or None for a field that takes the full path.
+# Types are compared by identity, so several schemas (tests build some) never mix.
+_plans: dict[tuple[GraphQLObjectType, str], PlainLeaf | None] = {}
+
+
+def is_basic(field_def: Any) -> bool:
+    """Whether strawberry resolves the field by reading the attribute alone: its basic
+    resolver (no resolver, field extensions, permissions or exception handlers)."""
+    definition = (field_def.extensions or {}).get("strawberry-definition")
+    resolve = field_def.resolve
+    return (definition is not None and definition.is_basic_field
+            and getattr(resolve, "_is_default", False)
+            and getattr(resolve, "__name__", "") == "_get_basic_result")
+
+
+def plain_leaf(schema: GraphQLSchema, parent_type: GraphQLObjectType,
+               name: str) -> PlainLeaf | None:
+    key = (parent_type, name)
+    try:
+        return _plans[key]
+    except KeyError:
+        pass
+    field_def = schema.get_field(parent_type, name)
+    plan = None
+    if field_def is not None and not field_def.args and is_basic(field_def):
+        return_type = field_def.type
+        non_null = is_non_null_type(return_type)
+        inner = return_type.of_type if non_null else return_type  # type: ignore[union-attr]
+        if is_leaf_type(inner):
+            definition = field_def.extensions["strawberry-definition"]
+            # The basic resolver calls the config's default resolver with the Python
+            # name; when that is getattr (strawberry's default) it is read directly.
+            attribute = definition.python_name if definition.default_resolver is getattr \
+                else None
+            plan = PlainLeaf(field_def.resolve, attribute, return_type, inner, non_null)
+    _plans[key] = plan
+    return plan
+
+
+class PlainLeafExecutor(StrawberryGraphQLCoreExecutionContext):
+    """strawberry's executor, reading plain leaf fields without the per-field machinery."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # id(grouped field set) -> (that set, its fields with their plans): one set
+        # serves every node of a list, as graphql-core memoizes the collected fields.
+        self._planned: dict[int, tuple[GroupedFieldSet, list[tuple[Any, ...]] | None]] = {}
+
+    def _plans_of(self, parent_type: GraphQLObjectType,
+                  grouped_field_set: GroupedFieldSet) -> list[tuple[Any, ...]] | None:
+        cached = self._planned.get(id(grouped_field_set))
+        if cached is not None:
+            return cached[1]
+        fields = [(name, details, plain_leaf(self.schema, parent_type,
+                                             details[0].node.name.value))
+                  for name, details in grouped_field_set.items()]
+        if not any(plan for _, _, plan in fields):
+            fields = None  # type: ignore[assignment]
+        elif self.middleware_manager is not None and self.middleware_manager.middlewares:
+            fields = None  # type: ignore[assignment]  # middleware must see every field
+        self._planned[id(grouped_field_set)] = (grouped_field_set, fields)
+        return fields
+
+    def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any,
+                       path: Path | None, grouped_field_set: GroupedFieldSet,
+                       position_context: Any) -> Any:
+        fields = self._plans_of(parent_type, grouped_field_set)
+        if fields is None:
+            return super().execute_fields(parent_type, source_value, path,
+                                          grouped_field_set, position_context)
+        # Each field is either read here (a plain leaf) or handed to execute_field; the
+        # awaitables among the results are then gathered as graphql-core does.
+        results: dict[str, Any] = {}
+        pending: list[str] = []
+        is_awaitable = self.is_awaitable
+        try:
+            for response_name, details, plan in fields:
+                if plan is not None and not details[0].node.arguments:
+                    value = self._read_leaf(plan, parent_type, source_value, details, path,
+                                            response_name, position_context)
+                else:
+                    value = self.execute_field(
+                        parent_type, source_value, details,
+                        Path(path, response_name, parent_type.name), position_context)
+                    if value is Undefined:
+                        continue
+                results[response_name] = value
+                if value.__class__ not in ORDINARY and is_awaitable(value):
+                    pending.append(response_name)
+        except Exception:
+            if pending:
+                self.settle_in_background([results[name] for name in pending])
+            raise
+        if not pending:
+            return results
+        return self._gather(results, pending)
+
+    async def _gather(self, results: dict[str, Any], pending: list[str]) -> dict[str, Any]:
+        if len(pending) == 1:
+            results[pending[0]] = await results[pending[0]]
+        else:
+            values = await gather_with_cancel(*(results[name] for name in pending))
+            results.update(zip(pending, values, strict=True))
+        return results
+
+    def _read_leaf(self, plan: PlainLeaf, parent_type: GraphQLObjectType, source: Any,
+                   details: FieldDetailsList, path: Path | None, response_name: str,
+                   position_context: Any) -> Any:
+        try:
+            if plan.attribute is not None:
+                result = getattr(source, plan.attribute)
+            else:
+                result = plan.resolve(source, None)
+            if result is None or result is Undefined:
+                if plan.non_null:
+                    raise TypeError("Cannot return null for non-nullable field"
+                                    f" {parent_type}.{details[0].node.name.value}.")
+                return None
+            if result.__class__ not in ORDINARY and (
+                    isinstance(result, Exception) or self.is_awaitable(result)):
+                # Not an ordinary value: graphql-core completes it (and reports it).
+                return self._complete_unusual(plan, parent_type, details, path,
+                                              response_name, result, position_context)
+            coerced = plan.leaf_type.coerce_output_value(result)
+            if coerced is None or coerced is Undefined:
+                return self.complete_leaf_value(plan.leaf_type, result)  # raises its error
+            return coerced
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, plan.return_type, details,
+                                    Path(path, response_name, parent_type.name))
+            return None
+
+    def _complete_unusual(self, plan: PlainLeaf, parent_type: GraphQLObjectType,
+                          details: FieldDetailsList, path: Path | None, response_name: str,
+                          result: Any, position_context: Any) -> Any:
+        field_path = Path(path, response_name, parent_type.name)
+        field_def = self.schema.get_field(parent_type, details[0].node.name.value)
+        info = self.build_resolve_info(field_def, [d.node for d in details], parent_type,
+                                       field_path)
+        if self.is_awaitable(result):
+            return self.complete_awaitable_value(plan.return_type, details, info, field_path,
+                                                 result, position_context)
+        return self.complete_value(plan.return_type, details, info, field_path, result,
+                                   position_context)

@@ -1,0 +1,48 @@
+"""The PostgreSQL queue as the workers use it: many messages in one call, each run once,
+and nothing left behind in the queue once they are acknowledged."""
+
+from __future__ import annotations
+
+import threading
+
+import dramatiq
+from workers_harness import wait_until
+
+from taskmarket.jobs.broker import build_broker, enqueue_all
+
+
+def queued_states(database) -> dict[str, int]:
+    with database.connect() as conn:
+        rows = conn.execute('SELECT "state", count(*) FROM dramatiq.queue '
+                            "GROUP BY 1").fetchall()
+    return {state: count for state, count in rows}
+
+
+def test_a_batch_enqueued_at_once_runs_each_message_once_and_leaves_the_queue_empty(database):
+    broker = build_broker(database, poll_interval=0.02)
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    def note(label: str) -> None:
+        with lock:
+            seen.append(label)
+
+    actor = dramatiq.actor(note, broker=broker, actor_name="note", queue_name="queue-test")
+    now = [(actor.message(f"now-{n}"), None) for n in range(40)]
+    later = [(actor.message(f"later-{n}"), 200) for n in range(5)]
+    enqueue_all(broker, now + later)
+    assert queued_states(database) == {"queued": 45}
+
+    broker.emit_after("process_boot")
+    worker = dramatiq.Worker(broker, worker_threads=4, worker_timeout=50)
+    worker.start()
+    try:
+        wait_until(lambda: len(seen) >= 45, timeout=30, interval=0.05,
+                   message="every message ran")
+        wait_until(lambda: queued_states(database) == {}, timeout=10, interval=0.05,
+                   message="every message acknowledged")
+    finally:
+        worker.stop(timeout=5_000)
+        broker.close()
+    assert sorted(seen) == sorted([f"now-{n}" for n in range(40)]
+                                  + [f"later-{n}" for n in range(5)])
