@@ -37,7 +37,7 @@ from taskmarket.webhooks.deliverer import body_of  # noqa: E402
 from taskmarket.webhooks.engine import WebhookEngine  # noqa: E402
 from taskmarket.webhooks.policy import DeliveryPolicy  # noqa: E402
 from taskmarket.webhooks.signing import sign  # noqa: E402
-from taskmarket.webhooks.sync import prepare, sync_endpoints  # noqa: E402
+from taskmarket.webhooks.sync import sync_endpoints  # noqa: E402
 
 ROUNDS = 3
 
@@ -112,7 +112,6 @@ def _shape(postgres, url: str, counter: Counter, endpoints: int, tasks: int) -> 
     with postgres.database("webhooks") as database:
         marketplace, requesters, endpoint_ids = _setup(database, url, endpoints, tasks)
         with database.connect(autocommit=True) as conn:
-            prepare(conn)
             sync_endpoints(marketplace, conn)  # the endpoints' state rows, as the engine's
             bodies = [[(body_of(event), secret) for event in feed.events_for(
                 conn, store.endpoint_state(conn, endpoint_id), 0, 100_000)]

@@ -143,11 +143,14 @@ def test_only_the_owner_or_an_admin_can_see_and_manage_an_endpoint(client, marke
     by_admin = client.data(market.admin, CREATE, {"url": receiver.url, "req": rival.id})
     assert by_admin["createWebhookEndpoint"]["userErrors"] == []
     partner = market.key("PARTNER", acme)
-    assert client.data(partner, CREATE, {"url": receiver.url})[
-        "createWebhookEndpoint"]["userErrors"] == []
+    by_partner = client.run(partner, CREATE, {"url": receiver.url})
+    assert by_partner["data"]["createWebhookEndpoint"]["userErrors"] == []
+    written = str(by_partner["extensions"]["position"])  # the last write: read after it
 
     def listed(key, **page):
-        return client.data(key, LIST, page)["webhookEndpoints"]
+        response = client.post(key, LIST, page, **{"X-Taskmarket-After-Position": written})
+        assert response.status_code == 200 and not response.json().get("errors")
+        return response.json()["data"]["webhookEndpoints"]
 
     mine = [edge["node"]["id"] for edge in listed(acme.key)["edges"]]
     assert len(mine) == 2 and endpoint_id in mine

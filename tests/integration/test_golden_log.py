@@ -102,7 +102,6 @@ def test_a_golden_log_loads_every_aggregate_and_rebuilds_every_projection(databa
         runner.rebuild()
         assert set(reads.positions().values()) == {head}
         with database.connect() as conn:
-            sync.prepare(conn)
             while sync.sync_endpoints(replaying, conn):
                 pass
             endpoints = conn.execute(
@@ -110,6 +109,11 @@ def test_a_golden_log_loads_every_aggregate_and_rebuilds_every_projection(databa
         assert {(endpoint_id, last_version[endpoint_id]) for endpoint_id, _ in endpoints} \
             == set(endpoints)
         assert {str(e) for e, _ in endpoints} == set(expected["webhook_endpoints"])
+        listed = reads.webhook_endpoint_page(None, 1000)
+        assert {str(e.id): {"url": e.url, "event_types": e.event_types, "enabled": e.enabled}
+                for e in listed} == {key: {name: facts[name] for name in
+                                           ("url", "event_types", "enabled")}
+                                     for key, facts in expected["webhook_endpoints"].items()}
 
         # ... and the read models tell the same facts as the aggregates.
         requesters = reads.requesters(UUID(k) for k in expected["requesters"])

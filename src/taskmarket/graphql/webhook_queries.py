@@ -3,13 +3,14 @@ for both. Who may see what: webhook_access.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Optional
 from uuid import UUID
 
 import strawberry
 
 from ..domain import DomainError
+from ..global_ids import to_global_id
 from ..projections.cursors import decode, encode
 from .context import ctx
 from .errors import ClientError
@@ -27,20 +28,13 @@ class WebhookQueries:
                                 after: Optional[str] = None) -> Connection[WebhookEndpoint]:
         size = page_size(first)
         context = ctx(info)
-        cursor = await context.call(decode, after, UUID)
-
-        def rows():
-            viewer = context.need_viewer()
-            if not manages_webhooks(viewer):
-                raise ClientError("webhooks need an ADMIN, REQUESTER or PARTNER key",
-                                  "FORBIDDEN")
-            marketplace = context.marketplace
-            ids = marketplace.webhook_records.endpoint_ids(
-                marketplace, viewer.requester_id, size + 1, cursor[0] if cursor else None)
-            return [_Listed(marketplace.get_webhook_endpoint(i), encode(i)) for i in ids]
-
-        return connection(await context.call(rows), size,
-                          lambda row: WebhookEndpoint.from_aggregate(row.endpoint))
+        viewer = context.need_viewer()
+        if not manages_webhooks(viewer):
+            raise ClientError("webhooks need an ADMIN, REQUESTER or PARTNER key", "FORBIDDEN")
+        # The endpoints' read model (projections/webhook_endpoints.py): one query a page.
+        rows = await context.call(context.reads.webhook_endpoint_page,
+                                  viewer.requester_id, size + 1, after)
+        return connection(rows, size, _endpoint_from_row)
 
     @strawberry.field(description="An endpoint's deliveries, newest first: attempts, status "
                       "codes, latency and the next retry.")
@@ -63,10 +57,13 @@ class WebhookQueries:
         return connection(await context.call(rows), size, WebhookDelivery.from_row)
 
 
-@dataclass(frozen=True)
-class _Listed:
-    endpoint: Any
-    cursor: str
+def _endpoint_from_row(row: Any) -> WebhookEndpoint:
+    """An endpoint as its read model shows it."""
+    return WebhookEndpoint(
+        id=strawberry.ID(to_global_id("WebhookEndpoint", row.id)), url=row.url,
+        event_types=list(row.event_types), enabled=row.enabled,
+        disabled_reason=row.disabled_reason,
+        requester_id=strawberry.ID(to_global_id("Requester", row.requester_id)))
 
 
 async def resolve_webhook_node(info: strawberry.Info, type_name: str,

@@ -1,8 +1,10 @@
 """The outbox: follows the event log and sends the Dramatiq messages its events call for.
 
-At least once: a batch's messages are sent first, then its ``scheduled_work`` rows and the
-position are written in one transaction. A crash in between sends them again on restart,
+A log follower (``projections/follower.py``) of the topics it handles. At least once: a
+batch's messages are sent first, then its ``scheduled_work`` rows and the position are
+committed in the follower's transaction. A crash in between sends them again on restart,
 which the idempotent actors absorb. Only one dispatcher runs at a time (advisory lock).
+What to send is decided here; how the log is followed is the follower's.
 """
 
 from __future__ import annotations
@@ -13,16 +15,18 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from uuid import UUID
 
+import psycopg
 from eventsourcing.utils import get_topic
-from psycopg import sql
 
 from ..application import Marketplace
 from ..database import Database
 from ..domain import Payout, Task, Worker
 from ..domain.task import auto_approval_due_at
+from ..events import event_type
+from ..projections.follower import LogFollower, LoggedEvent
 from .actors import Actors, delay_ms
 from .broker import Outgoing, enqueue_all
-from .schedule import AUTO_APPROVE, EXPIRE, PAY, Done, Work, WorkStore
+from .schedule import AUTO_APPROVE, DISPATCHER, EXPIRE, PAY, Done, Work, WorkStore
 
 log = logging.getLogger(__name__)
 
@@ -63,29 +67,41 @@ class Dispatcher:
             _topic(Task.SubmissionRejected): self._reviewed,
         }
         self.answer_handlers = {_topic(Task.WorkSubmitted), _topic(Task.SubmissionRejected)}
+        self.by_type = {event_type(topic): h for topic, h in self.handlers.items()}
+        self.answer_types = {event_type(topic) for topic in self.answer_handlers}
 
     # --- one batch ----------------------------------------------------------------
+    name = DISPATCHER  # its position row
+
+    @property
+    def topics(self) -> list[str]:
+        return list(self.handlers)
+
+    def follower(self, database: Database | None = None) -> LogFollower:
+        return LogFollower(database, self, self.app.mapper, self.batch_size,
+                           exclusive=LOCK_KEY)
+
     def run_once(self) -> int:
-        """Handle the next batch of the log; how many events it read."""
-        position = self.work.position()
-        notifications = self.app.recorder.select_notifications(
-            position, self.batch_size, inclusive_of_start=False)
-        if not notifications:
-            return 0
+        """Handle the next batch of the log; how many events it handled."""
+        with self.work.pool.connection() as conn:
+            return self.follower().step(conn)
+
+    def apply(self, conn: psycopg.Connection, events: list[LoggedEvent]) -> None:
+        """Send what the batch calls for, then record it on ``conn`` (the follower's
+        transaction, which moves the position)."""
         self._changes: list[Work | Done] = []
         self._owed: dict[tuple[str, UUID], Work | None] = {}
         self._extra_payouts: dict[UUID, UUID] = {}  # payout id -> its worker's
         self._batches: set[UUID] = set()
-        for notification in notifications:
-            handler = self.handlers.get(notification.topic)
+        for _, kind, event in events:
+            handler = self.by_type.get(kind)
             if handler is not None:
-                handler(notification.originator_id, self.app.mapper.to_domain_event(notification))
-            if notification.topic in self.answer_handlers:
-                self._answer_changed(notification.originator_id)
-        self._position = notifications[-1].id
+                handler(event.originator_id, event)
+            if kind in self.answer_types:
+                self._answer_changed(event.originator_id)
+        self._position = events[-1][0]
         self._send()
-        self.work.record(self._changes, notifications[-1].id)
-        return len(notifications)
+        self.work.record(conn, self._changes)
 
     def _send(self) -> None:
         owed = [work for work in self._owed.values() if work is not None]
@@ -175,30 +191,11 @@ class Dispatcher:
 
     # --- running ------------------------------------------------------------------
     def run(self, database: Database, stop: threading.Event, idle_seconds: float = 0.5) -> None:
-        """Follow the log until ``stop`` is set; survives database restarts and bugs."""
-        while not stop.is_set():
-            try:
-                self._lead(database, stop, idle_seconds)
-            except Exception:
-                log.exception("dispatcher failed; starting again")
-                stop.wait(1.0)
+        """Follow the log until ``stop`` is set (others stand by), woken by the event
+        store's NOTIFY on every append or after ``idle_seconds``; survives database
+        restarts and bugs."""
+        self.follower(database).run(stop, idle_seconds)
         self.senders.shutdown(wait=True)
-
-    def _lead(self, database: Database, stop: threading.Event, idle_seconds: float) -> None:
-        """Take the dispatcher lock (others stand by), then follow the log, woken by the
-        event store's NOTIFY on every append or after ``idle_seconds``."""
-        with database.connect(autocommit=True) as conn:
-            while not stop.is_set():
-                if conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))",
-                                (LOCK_KEY,)).fetchone()[0]:
-                    break
-                stop.wait(1.0)
-            conn.execute(sql.SQL("LISTEN {}").format(
-                sql.Identifier(self.app.recorder.events_table_name)))
-            while not stop.is_set():
-                if self.run_once() < self.batch_size:
-                    for _ in conn.notifies(timeout=idle_seconds, stop_after=1):
-                        pass
 
 
 def pay_message(actors: Actors, payout_id: UUID, worker_id: UUID | None) -> Outgoing:

@@ -50,12 +50,12 @@ class WorkStore:
                                (name,)).fetchone()
             return row[0] if row else 0
 
-    def record(self, changes: list[Work | Done], position: int,
-               name: str = DISPATCHER) -> None:
-        """Apply the batch's changes as if one by one in log order, and move the position,
-        atomically. Rows of different work are independent, and for one piece of work the
-        outcome is its last (re)opening, then a finish if the batch ends with one; so the
-        batch is two statements run over many rows, pipelined with the position."""
+    @staticmethod
+    def record(conn: Connection, changes: list[Work | Done]) -> None:
+        """Apply the batch's changes as if one by one in log order, on the dispatcher's
+        transaction (which also moves its position). Rows of different work are
+        independent, and for one piece of work the outcome is its last (re)opening, then a
+        finish if the batch ends with one; so the batch is two statements over many rows."""
         opened: dict[tuple[str, UUID], Work] = {}
         finished: dict[tuple[str, UUID], Done] = {}
         for change in changes:
@@ -65,18 +65,13 @@ class WorkStore:
                 finished.pop(key, None)
             else:
                 finished[key] = change
-        with self.pool.connection() as conn, conn.pipeline(), conn.transaction(), \
-                conn.cursor() as cursor:
+        with conn.cursor() as cursor:
             if opened:
                 cursor.executemany(SCHEDULE, [schedule_params(work)
                                               for work in opened.values()])
             if finished:
                 cursor.executemany(FINISH, [(done.kind, done.subject_id)
                                             for done in finished.values()])
-            conn.execute(
-                "INSERT INTO projection_positions (name, position, updated_at) "
-                "VALUES (%s, %s, now()) ON CONFLICT (name) DO UPDATE "
-                "SET position = EXCLUDED.position, updated_at = now()", (name, position))
 
     def pending_payouts_of(self, worker_id: UUID) -> list[UUID]:
         with self.pool.connection() as conn:

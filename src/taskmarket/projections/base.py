@@ -53,6 +53,10 @@ class Projection:
     def table_names(self) -> list[str]:
         return [t.name for t in self.tables]
 
+    def concerns(self, events: list[tuple[int, str, Any]]) -> bool:
+        """Whether any of these events changes the projection's rows."""
+        return "*" in self.handlers or any(item[1] in self.handlers for item in events)
+
     def apply(self, batch: Batch, events: list[tuple[int, str, Any]]) -> None:
         """Apply (notification id, type, event) triples, in order, to the batch."""
         every = self.handlers.get("*", [])

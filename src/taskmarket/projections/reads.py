@@ -23,12 +23,12 @@ from ..database import Database
 from . import (
     api_keys, audit_chain, batches, claims, event_log, failures, ledger, ledger_history,
     payout_trace, payouts, reconciliations, requesters, submissions, task_board, tasks, tracking,
-    worker_stats, workers,
+    webhook_endpoints, worker_stats, workers,
 )
 from .registry import PROJECTIONS
 from .rows import (
     ApiKeyRow, ClaimRow, EventRow, LedgerEntryRow, PayoutRow, RequesterRow, SubmissionRow, TaskRow,
-    WorkerRow, WorkerStatsRow,
+    WebhookEndpointRow, WorkerRow, WorkerStatsRow,
 )
 
 
@@ -73,6 +73,12 @@ class ReadModels:
     def api_key_page(self, first: int, after: str | None = None) -> list[ApiKeyRow]:
         with self.pool.connection() as conn:
             return api_keys.page(conn, first, after)
+
+    def webhook_endpoint_page(self, requester_id: UUID | None, first: int,
+                              after: str | None = None) -> list[WebhookEndpointRow]:
+        """Endpoints of one requester (all when None), in id order."""
+        with self.pool.connection() as conn:
+            return webhook_endpoints.page(conn, requester_id, first, after)
 
     def tasks(self, ids: Iterable[UUID]) -> dict[UUID, TaskRow]:
         with self.pool.connection() as conn:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from . import (
-    api_keys, batches, event_log, ledger, payouts, reconciliations, requesters, tasks, workers,
+    api_keys, batches, event_log, ledger, payouts, reconciliations, requesters, tasks,
+    webhook_endpoints, workers,
 )
 from .base import Projection
 
 PROJECTIONS: dict[str, Projection] = {p.name: p for p in (
     event_log.PROJECTION, requesters.PROJECTION, workers.PROJECTION, tasks.PROJECTION,
     payouts.PROJECTION, ledger.PROJECTION, api_keys.PROJECTION,
-    batches.PROJECTION, reconciliations.PROJECTION,
+    batches.PROJECTION, reconciliations.PROJECTION, webhook_endpoints.PROJECTION,
 )}
 
 

@@ -166,3 +166,17 @@ class WorkerStatsRow:
     earned: dict[str, int] = field(default_factory=dict)
     paid: dict[str, int] = field(default_factory=dict)
     cursor: str = ""
+
+
+@dataclass(frozen=True)
+class WebhookEndpointRow:
+    id: UUID
+    requester_id: UUID
+    url: str
+    event_types: list[str]
+    enabled: bool
+    disabled_reason: str | None
+    audience: str
+    created_at: datetime
+    version: int
+    cursor: str = ""

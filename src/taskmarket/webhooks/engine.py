@@ -33,7 +33,7 @@ from . import feed, store
 from .deliverer import Outcome, post_event
 from .policy import DeliveryPolicy
 from .ssrf import guarded_client
-from .sync import prepare, sync_endpoints
+from .sync import endpoint_sync
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class WebhookEngine:
         self.policy = policy or DeliveryPolicy.from_env()
         self.client = client or guarded_client(self.policy.allow_private, self.policy.timeout)
         self.owner = uuid4()
+        self.endpoint_sync = endpoint_sync(database, marketplace.mapper)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -92,7 +93,6 @@ class WebhookEngine:
         """
         conn = self.database.connect(autocommit=True)
         conn.execute("SET synchronous_commit = off")
-        prepare(conn)
         return conn
 
     def run_until_idle(self, max_rounds: int = 10_000) -> int:
@@ -108,7 +108,7 @@ class WebhookEngine:
 
     def work(self, conn: psycopg.Connection) -> int:
         """One round: sync endpoint changes, serve one endpoint and one redelivery."""
-        sync_endpoints(self.marketplace, conn)
+        self.endpoint_sync.step(conn, skip_locked=True)
         made = 0
         state = store.claim_due_endpoint(conn, self.owner, self.policy.lease, feed.head(conn))
         if state is not None:

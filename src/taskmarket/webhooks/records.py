@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from ..database import Database
 from . import store
-from .sync import prepare, sync_endpoints
 
 
 class WebhookRecords:
@@ -31,21 +29,3 @@ class WebhookRecords:
     def delivery(self, delivery_id: UUID) -> store.Delivery | None:
         with self.database.connect() as conn:
             return store.delivery(conn, delivery_id)
-
-    def endpoint_ids(self, app: Any, requester_id: UUID | None, first: int,
-                     after: UUID | None) -> list[UUID]:
-        """Endpoints (of one requester, or all), in id order after a keyset cursor.
-
-        The endpoints' events are synced first, so an endpoint created a moment ago is
-        listed even when no delivery thread has looked yet.
-        """
-        with self.database.connect(autocommit=True) as conn:
-            prepare(conn)
-            sync_endpoints(app, conn)
-            rows = conn.execute("""
-                SELECT endpoint_id FROM webhook_endpoint_state
-                 WHERE (%(requester)s::uuid IS NULL OR requester_id = %(requester)s)
-                   AND (%(after)s::uuid IS NULL OR endpoint_id > %(after)s)
-                 ORDER BY endpoint_id LIMIT %(first)s""",
-                                dict(requester=requester_id, after=after, first=first))
-            return [row[0] for row in rows]

@@ -1,8 +1,11 @@
 """Keeps each endpoint's delivery cursor row in step with the endpoint's events.
 
-Endpoint events are read straight from the event store (filtered by topic) and applied in
-log order, each batch in one transaction with the position reached (projection_positions
-row 'webhook_endpoints'). One process syncs at a time; the others skip the locked row.
+A log follower (``projections/follower.py``) of the endpoints' topics: each batch is
+applied in one transaction with the position reached (projection_positions row
+'webhook_delivery_state'). Delivery threads step it before each round; one process syncs
+at a time, the others skip the locked row. Not a rebuildable projection: the rows also
+hold delivery progress (cursor, retries); the endpoints' own read model is
+``projections/webhook_endpoints.py``.
 """
 
 from __future__ import annotations
@@ -15,35 +18,35 @@ from eventsourcing.utils import get_topic
 
 from ..domain.ids import derived_id
 from ..domain.webhook import WebhookEndpoint as E
+from ..projections.follower import LogFollower, LoggedEvent
 
-NAME = "webhook_endpoints"
+NAME = "webhook_delivery_state"
 EVENTS = (E.Created, E.Updated, E.SecretRotated, E.Disabled, E.Enabled, E.ReplayRequested,
           E.RedeliveryRequested)
 TOPICS = [get_topic(cls) for cls in EVENTS]
 NOW = "clock_timestamp()"
 
 
-def prepare(conn: psycopg.Connection) -> None:
-    """Create the position row once, so syncs only ever lock it."""
-    conn.execute("INSERT INTO projection_positions (name) VALUES (%s) "
-                 "ON CONFLICT DO NOTHING", (NAME,))
+class DeliveryStateFollower:
+    """The endpoints' events, applied to their delivery state rows."""
+
+    name = NAME
+    topics = TOPICS
+
+    def apply(self, conn: psycopg.Connection, events: list[LoggedEvent]) -> None:
+        for notification_id, _, event in events:
+            apply(conn, event, notification_id)
+
+
+def endpoint_sync(database: Any, mapper: Any, batch_size: int = 500) -> LogFollower:
+    return LogFollower(database, DeliveryStateFollower(), mapper, batch_size)
 
 
 def sync_endpoints(app: Any, conn: psycopg.Connection, limit: int = 500) -> int:
-    """Apply endpoint events not applied yet; how many were applied."""
-    with conn.transaction():
-        row = conn.execute("SELECT position FROM projection_positions WHERE name = %s "
-                           "FOR UPDATE SKIP LOCKED", (NAME,)).fetchone()
-        if row is None:
-            return 0
-        notifications = app.recorder.select_notifications(
-            start=row[0], limit=limit, topics=TOPICS, inclusive_of_start=False)
-        for notification in notifications:
-            apply(conn, app.mapper.to_domain_event(notification), notification.id)
-        if notifications:
-            conn.execute("UPDATE projection_positions SET position = %s, updated_at = now() "
-                         "WHERE name = %s", (notifications[-1].id, NAME))
-        return len(notifications)
+    """Apply endpoint events not applied yet (one batch), unless another process is at it;
+    how many were applied."""
+    follower = LogFollower(None, DeliveryStateFollower(), app.mapper, limit)
+    return follower.step(conn, skip_locked=True)
 
 
 def apply(conn: psycopg.Connection, event: Any, notification_id: int) -> None:

@@ -5,7 +5,7 @@ events past that position and writes its rows and new position in one transactio
 crash loses only uncommitted work; the next run starts after the committed position.
 
 The log is read once per batch for all projections (decoding dominates the cost), in
-notification id order. The event store writes under an exclusive table lock, so ids are
+notification id order, with the pieces every log follower uses (``projections/follower.py``). The event store writes under an exclusive table lock, so ids are
 committed in order: a reader never sees a later id before an earlier one, and a missing id
 is one whose insert rolled back — it never appears, and nothing waits for it.
 """
@@ -25,7 +25,8 @@ from ...database import Database
 from ...persistence.mapping import event_mapper
 from ..base import Projection
 from ..registry import select
-from ..tracking import EVENTS_CHANNEL, lock_position, save_position
+from ..follower import listen, wait_for_append
+from ..tracking import lock_position, save_position
 from .session import Progress, Session
 
 log = logging.getLogger(__name__)
@@ -103,12 +104,11 @@ class ProjectionRunner:
     def _follow(self, stop: threading.Event, idle_wait: float) -> None:
         with (self.database.connect(autocommit=True) as listener,
               self.session(tolerate_failures=True) as session):
-            listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_CHANNEL)))
+            listen(listener)
             while not stop.is_set():
                 session.catch_up()
                 # Wake on the recorder's NOTIFY, or after idle_wait to notice `stop`.
-                for _ in listener.notifies(timeout=idle_wait, stop_after=1):
-                    pass
+                wait_for_append(listener, idle_wait)
 
     def start_in_thread(self, idle_wait: float = 1.0) -> "RunnerThread":
         return RunnerThread(self, idle_wait)

@@ -1,7 +1,8 @@
 """One sitting of a runner: a connection per projection, and the pipelined catch-up.
 
 While the projections apply batch k (each on its own connection, in a thread pool), the
-log reader fetches and decodes batch k+1; the database's share of the work then runs on
+log reader fetches and decodes batch k+1 (and moves the projections batch k does not
+concern past it, in one statement); the database's share of the work then runs on
 the other core instead of in turn with ours. Each projection still applies its batches
 in order: batch k+1 is handed out only after every projection finished batch k.
 
@@ -19,23 +20,26 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
 
 from ...database import Database
-from ...events import event_type
 from ...metrics import PROJECTION_FAILURES
 from ..base import Projection
 from ..failures import ProjectionFailed, record_failure
+from ..follower import LoggedEvent, LogReader, UnreadableEvent, commit_batch
 from ..store import Batch
-from ..tracking import EVENTS_TABLE, head, lock_position, save_position
 
-class UnreadableEvent(Exception):
-    """A stored event the mapper cannot decode (unknown topic, corrupt state)."""
 
-    def __init__(self, notification_id: int, error: BaseException):
-        super().__init__(f"event {notification_id} cannot be decoded: {error!r}")
-        self.notification_id = notification_id
-        self.error = error
+class ProjectionFollower:
+    """A projection as a log follower: its batch writes go through a ``Batch``."""
+
+    topics = None  # every event: a projection picks its types from the batch itself
+
+    def __init__(self, projection: Projection):
+        self.projection = projection
+        self.name = projection.name
+
+    def apply(self, conn: psycopg.Connection, events: list[LoggedEvent]) -> None:
+        self.projection.apply(Batch(conn, self.projection.tables), events)
 
 
 Progress = Callable[[int, int], None]  # (position reached by all, target) after each batch
@@ -49,16 +53,29 @@ class Session:
         self.tolerate_failures = tolerate_failures
         self.retry_after = retry_after
         self.resting: dict[str, float] = {}  # failed projection -> when to try it again
-        self.mapper = mapper
-        self.batch_size = batch_size
+        self.followers = {p.name: ProjectionFollower(p) for p in projections}
         self.reader = database.connect(autocommit=True)
-        self.connections = {p.name: database.connect(autocommit=True) for p in projections}
-        for conn in self.connections.values():
+        # The reader also moves the positions of projections a batch does not concern; a
+        # lost commit of those only reads events again that change nothing.
+        self.reader.execute("SET synchronous_commit = off")
+        self.reader.execute("INSERT INTO projection_positions (name) SELECT unnest(%s::text[]) "
+                            "ON CONFLICT (name) DO NOTHING", ([p.name for p in projections],))
+        self.log = LogReader(self.reader, mapper, batch_size)
+        self.database = database
+        # Opened on a projection's first batch: one no batch concerns needs none.
+        self.connections: dict[str, psycopg.Connection] = {}
+        self.pool = ThreadPoolExecutor(max_workers=len(projections),
+                                       thread_name_prefix="projection")
+
+    def _connection(self, name: str) -> psycopg.Connection:
+        """The projection's own connection (only its apply, one batch at a time, asks)."""
+        conn = self.connections.get(name)
+        if conn is None:
+            conn = self.connections[name] = self.database.connect(autocommit=True)
             # A commit lost in a server crash loses its rows and its position together,
             # so the events are simply applied again: exactly once holds without the wait.
             conn.execute("SET synchronous_commit = off")
-        self.pool = ThreadPoolExecutor(max_workers=len(projections),
-                                       thread_name_prefix="projection")
+        return conn
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -84,7 +101,7 @@ class Session:
 
     # --- catching up ------------------------------------------------------------------
     def head(self) -> int:
-        return head(self.reader)
+        return self.log.head()
 
     def positions(self) -> dict[str, int]:
         found = dict(self.reader.execute(
@@ -121,14 +138,27 @@ class Session:
                 progress(after, target)
             if not events:
                 break
-            running = [self.pool.submit(self.apply, p, after, events)
-                       for p in self.projections]
+            concerned = [p for p in self.projections if p.concerns(events)]
+            running = [self.pool.submit(self.apply, p, after, events) for p in concerned]
+            self._pass_over([p for p in self.projections if p not in concerned], after,
+                            events[-1][0])
             read += len(events)
             after = events[-1][0]
         self._finish(running)
         if progress:
             progress(min(self.positions().values(), default=target), target)
         return read
+
+    def _pass_over(self, projections: list[Projection], after: int, last: int) -> None:
+        """Move projections that none of a batch's events concern past it, all in one
+        statement instead of a transaction each (live, most batches concern a few). One
+        whose position went back meanwhile (a rebuild) or is already past stays put."""
+        if projections:
+            self.reader.execute(
+                "UPDATE projection_positions SET position = %s, updated_at = now(), "
+                "error = NULL, failed_at = NULL, failures = 0 "
+                "WHERE name = ANY(%s) AND position >= %s AND position < %s",
+                (last, [p.name for p in projections], after, last))
 
     def _finish(self, running: list[Future]) -> None:
         failed = None
@@ -156,32 +186,17 @@ class Session:
         if failed is not None and not self.tolerate_failures:
             raise failed
 
-    def read(self, after: int, until: int) -> list[tuple[int, str, Any]]:
+    def read(self, after: int, until: int) -> list[LoggedEvent]:
         """(notification id, public type, decoded event) of the next batch of the log."""
-        rows = self.reader.execute(
-            f"SELECT notification_id, originator_id, originator_version, topic, state "
-            f"FROM {EVENTS_TABLE} WHERE notification_id > %s AND notification_id <= %s "
-            "ORDER BY notification_id LIMIT %s", (after, until, self.batch_size)).fetchall()
-        decode = self.mapper.to_domain_event
-        decoded = []
-        for nid, originator_id, version, topic, state in rows:
-            try:
-                event = decode(StoredEvent(originator_id, version, topic, state))
-            except Exception as error:  # noqa: BLE001 - a stored event we cannot decode
-                if decoded:
-                    break  # apply those before it; the next read starts at this one
-                raise UnreadableEvent(nid, error) from error
-            decoded.append((nid, event_type(event), event))
-        return decoded
+        return self.log.read(after, until)
 
-    def apply(self, projection: Projection, after: int,
-              events: list[tuple[int, str, Any]]) -> None:
+    def apply(self, projection: Projection, after: int, events: list[LoggedEvent]) -> None:
         """Apply a batch read from ``after`` to one projection, exactly once.
 
         When the batch fails, its events are applied one at a time, so the projection
         stops right before the event it cannot apply and the failure names that spot.
         """
-        conn = self.connections[projection.name]
+        conn = self._connection(projection.name)
         try:
             try:
                 self._apply(conn, projection, after, events)
@@ -199,15 +214,6 @@ class Session:
             position = record_failure(conn, projection.name, error)
             raise ProjectionFailed(projection.name, position, error) from error
 
-    @staticmethod
-    def _apply(conn: psycopg.Connection, projection: Projection, after: int,
-               events: list[tuple[int, str, Any]]) -> None:
-        with conn.transaction():
-            position = lock_position(conn, projection.name)
-            if position < after:
-                return  # reset meanwhile (a rebuild): the next round reads from there
-            todo = [item for item in events if item[0] > position]
-            if not todo:
-                return
-            projection.apply(Batch(conn, projection.tables), todo)
-            save_position(conn, projection.name, todo[-1][0])
+    def _apply(self, conn: psycopg.Connection, projection: Projection, after: int,
+               events: list[LoggedEvent]) -> None:
+        commit_batch(conn, self.followers[projection.name], after, events)
