@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .application import Marketplace
 from .clock import utc_now
@@ -153,6 +153,32 @@ def start_for_serve(database: Database, marketplace: Marketplace, settings: Sett
         database, marketplace, broker, stripe_setup.gateway, run_worker=run_worker,
         reconciler=daily_reconciler(database, marketplace, stripe_setup.gateway))
     return background, stripe_setup
+
+
+class StartedFollowers:
+    """The log's followers one process runs; ``stop()`` ends them, newest first."""
+
+    def __init__(self, *running: Any):
+        self.running = [each for each in running if each is not None]
+
+    def stop(self) -> None:
+        for each in reversed(self.running):
+            each.stop()
+
+
+def start_log_followers(database: Database, marketplace: Marketplace, settings: Settings,
+                        *, projections: bool = True) -> StartedFollowers:
+    """What serve's followers process runs: the projections (unless they run elsewhere),
+    the outbox, the sweeper, the daily reconciliation and the webhook deliveries; Stripe is
+    reached, not started (the supervisor runs the emulator)."""
+    from .jobs.runtime import start_background
+
+    gateway = build_stripe(settings, start_emulator=False).gateway
+    runner = start_projections(database, marketplace) if projections else None
+    background = start_background(
+        database, marketplace, build_broker(database, settings.redis_url), gateway,
+        run_worker=False, reconciler=daily_reconciler(database, marketplace, gateway))
+    return StartedFollowers(runner, background, start_webhooks(database, marketplace))
 
 
 def stripe_for_serve(settings: Settings, public_url: str):

@@ -17,7 +17,8 @@ from pathlib import Path
 import click
 
 from .bootstrap import (
-    build_marketplace, build_stripe, run_worker_process, start_for_serve, start_projections,
+    build_marketplace, build_projection_runner, build_stripe, run_worker_process,
+    start_for_serve, start_projections,
     start_webhooks,
 )
 from .settings import Settings
@@ -230,7 +231,7 @@ def migrate(data_dir: Path) -> None:
 
 from .projections.cli import projections_group  # noqa: E402
 
-main.add_command(projections_group(data_dir_option, open_services))
+main.add_command(projections_group(data_dir_option, open_services, build_projection_runner))
 from .finance.commands import audit_group, finance_group  # noqa: E402
 
 main.add_command(audit_group(data_dir_option, open_services))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from .bootstrap import build_projection_runner
 from .domain import DomainError, Role
 
 
@@ -67,11 +68,10 @@ def keys_group(data_dir_option: Callable, open_services: Callable,
         """Every API key: id, role, name, whom it acts for, issued and revoked times."""
         from .global_ids import to_global_id
         from .projections.api_keys import page
-        from .projections.runner import ProjectionRunner
 
         database, marketplace = open_services(data_dir)
         # Bring the key list up to date first: no server may be running to do it.
-        ProjectionRunner(database, ["api_keys"], mapper=marketplace.mapper).catch_up()
+        build_projection_runner(database, ["api_keys"], marketplace).catch_up()
         marketplace.close()
         click.echo("id\trole\tname\tacts for\tcreated\trevoked")
         after = None

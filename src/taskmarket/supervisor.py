@@ -42,11 +42,10 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from .bootstrap import (
-    build_broker, build_marketplace, build_read_models, build_stripe, daily_reconciler,
-    run_worker_process, start_projections, start_webhooks, stripe_for_serve,
+    build_marketplace, build_read_models, build_stripe, run_worker_process,
+    start_log_followers, stripe_for_serve,
 )
 from .database import Database
-from .jobs.runtime import start_background
 from .logs import configure_logging
 from .settings import Settings
 from .web import create_app
@@ -244,20 +243,12 @@ def run_followers(setup: ChildSetup, projections: bool) -> None:
     settings = Settings.from_env(setup.data_dir)
     database = Database.from_url(setup.env["DATABASE_URL"])
     marketplace = build_marketplace(database)
-    runner = start_projections(database, marketplace) if projections else None
-    gateway = build_stripe(settings, start_emulator=False).gateway
-    background = start_background(
-        database, marketplace, build_broker(database, settings.redis_url), gateway,
-        run_worker=False, reconciler=daily_reconciler(database, marketplace, gateway))
-    webhooks = start_webhooks(database, marketplace)
+    followers = start_log_followers(database, marketplace, settings, projections=projections)
     log.info("serve: followers process %d running (projections %s)", os.getpid(),
              "on" if projections else "off")
     setup.say_ready("followers")
     _wait_for_signal()
-    webhooks.stop()
-    background.stop()
-    if runner is not None:
-        runner.stop()
+    followers.stop()
     marketplace.close()
 
 

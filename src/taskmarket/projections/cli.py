@@ -10,8 +10,10 @@ from pathlib import Path
 import click
 
 
-def projections_group(data_dir_option: Callable, open_services: Callable) -> click.Group:
-    """The click group; takes the CLI's shared option and service opener (no import cycle)."""
+def projections_group(data_dir_option: Callable, open_services: Callable,
+                      build_runner: Callable) -> click.Group:
+    """The click group; takes the CLI's shared option, its service opener and the
+    composition root's runner builder (``build_runner(database, names, marketplace)``)."""
 
     @click.group("projections")
     def projections() -> None:
@@ -62,11 +64,9 @@ def projections_group(data_dir_option: Callable, open_services: Callable) -> cli
             BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn,
         )
 
-        from .runner import ProjectionRunner
-
         selected = chosen(names)
         database, marketplace = open_services(data_dir)
-        runner = ProjectionRunner(database, selected, mapper=marketplace.mapper)
+        runner = build_runner(database, selected, marketplace)
         marketplace.close()
         with Progress(TextColumn("rebuilding"), BarColumn(), MofNCompleteColumn(),
                       TimeRemainingColumn()) as bar:
@@ -80,11 +80,9 @@ def projections_group(data_dir_option: Callable, open_services: Callable) -> cli
     @data_dir_option
     def run(names: tuple[str, ...], data_dir: Path) -> None:
         """Keep the projections (all, or NAMES) up to date until SIGTERM or Ctrl-C."""
-        from .runner import ProjectionRunner
-
         selected = chosen(names)
         database, marketplace = open_services(data_dir)
-        runner = ProjectionRunner(database, selected, mapper=marketplace.mapper)
+        runner = build_runner(database, selected, marketplace)
         marketplace.close()
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
