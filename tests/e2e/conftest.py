@@ -31,6 +31,17 @@ class Server:
         return self.url.replace("http://", "ws://") + "/graphql"
 
 
+def wait_for(condition, seconds: float = 60, every: float = 0.1):
+    """The first true value of ``condition()`` within ``seconds``; fails the test otherwise."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"not within {seconds} s")
+
+
 WRITTEN_AT = "X-Taskmarket-Position"
 READ_AFTER = "X-Taskmarket-After-Position"
 

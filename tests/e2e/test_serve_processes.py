@@ -10,11 +10,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import psutil
+from conftest import wait_for
 
 from taskmarket.bootstrap import build_marketplace
 from taskmarket.domain import Role
@@ -33,14 +33,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(condition, seconds: float = 60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"not within {seconds} s")
 
 
 def healthy(url: str, process: subprocess.Popen) -> bool:

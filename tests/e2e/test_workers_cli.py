@@ -10,11 +10,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import stripe
+from conftest import wait_for
 
 from taskmarket.bootstrap import build_marketplace
 from taskmarket.domain import Money, PayoutStatus
@@ -34,14 +34,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(condition, seconds: float):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"not within {seconds} s")
 
 
 def stop(process: subprocess.Popen) -> str:
