@@ -41,7 +41,7 @@ Mutation = merge_types("Mutation", (
 ))
 
 
-def build_schema(caches: bool = True, plain_leaves: bool = True) -> strawberry.Schema:
+def build_schema(caches: bool = True, plain_leaves: bool = False) -> strawberry.Schema:
     """The schema; ``plain_leaves=False`` executes every field through graphql-core's
     general path (the reference the short path is tested against)."""
     return strawberry.Schema(
