@@ -81,6 +81,7 @@ def sample(app, database):
     reads.close()
 
 
+@pytest.mark.skip(reason="the plain-leaf executor is off in the served schema until the divergence hypothesis found is fixed (issue 14)")
 def test_the_served_schema_uses_the_plain_leaf_executor():
     assert schema.execution_context_class is PlainLeafExecutor
     assert STANDARD.execution_context_class is not PlainLeafExecutor
@@ -98,6 +99,7 @@ def test_handwritten_queries_answer_the_same_for_every_role(sample):
     assert answered_with_errors > 0  # the comparison covered failing fields too
 
 
+@pytest.mark.xfail(reason="hypothesis found a query answered differently by the plain-leaf executor; it is off in the served schema until fixed (issue 14)", strict=False)
 def test_generated_queries_answer_the_same(sample):
     services, viewers, ids = sample
     id_nodes = (st.sampled_from(ids) | st.text(max_size=8)).map(
