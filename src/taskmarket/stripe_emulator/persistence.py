@@ -73,6 +73,34 @@ class Persistence:
         with self._lock:
             self._conn.execute("DELETE FROM documents WHERE kind = ? AND id = ?", (kind, doc_id))
 
+    def get(self, kind: str, doc_id: str) -> Any:
+        """One document, or None."""
+        with self._lock:
+            row = self._conn.execute("SELECT body FROM documents WHERE kind = ? AND id = ?",
+                                     (kind, doc_id)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def ids(self, kind: str) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute("SELECT id FROM documents WHERE kind = ? ORDER BY seq",
+                                      (kind,)).fetchall()
+        return [row[0] for row in rows]
+
+    def count(self, kind: str) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT count(*) FROM documents WHERE kind = ?",
+                                      (kind,)).fetchone()[0]
+
+    def delete_older(self, kind: str, field: str, cutoff: float) -> list[str]:
+        """Delete the documents of ``kind`` whose number ``field`` is below ``cutoff``;
+        their ids."""
+        path = f"$.{field}"
+        with self._lock:
+            rows = self._conn.execute(
+                "DELETE FROM documents WHERE kind = ? AND json_extract(body, ?) < ? "
+                "RETURNING id", (kind, path, cutoff)).fetchall()
+        return [row[0] for row in rows]
+
     def all(self, kind: str) -> list[tuple[str, Any]]:
         with self._lock:
             rows = self._conn.execute(
