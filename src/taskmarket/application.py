@@ -103,7 +103,7 @@ class Marketplace(PeopleCommands, PayoutCommands, WebhookCommands, BatchCommands
             if aggregate is not None:
                 processing.events.extend(aggregate.collect_events())
                 processing.aggregates[aggregate.id] = aggregate
-        processing.saved_kwargs.update(kwargs)
+        processing.collect_events(**kwargs)  # no objects: only keeps the save's kwargs
         recordings = self._record(processing)
         self._take_snapshots(processing)
         self._notify(recordings)
