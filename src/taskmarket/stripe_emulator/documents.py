@@ -82,6 +82,14 @@ class DocumentMap(MutableMapping):
         return [(doc_id, self._cache.get(doc_id) or self._decode(body))
                 for doc_id, body in self._db.all(self._kind)]
 
+    def where(self, equals: dict[str, str | None],
+              created: dict[str, int] | None = None) -> list[Any]:
+        """The documents whose top-level fields equal ``equals`` (None: any) and whose
+        ``created`` is in range (``{"gte": ...}``, as list calls filter), oldest first:
+        filtered in the file, so a list call decodes its matches, not every document."""
+        return [self._cache.get(doc_id) or self._decode(body)
+                for doc_id, body in self._db.matching(self._kind, equals, created or {})]
+
     @property
     def in_memory(self) -> int:
         """How many documents of this kind memory holds now (at most the cache size)."""

@@ -91,6 +91,15 @@ class Store(AccountCommands, TransferCommands):
             return {}
         return DocumentMap(self._db, kind, **({"decode": decode} if decode else {}))
 
+    @staticmethod
+    def _documents_where(documents: MutableMapping[str, Any], equals: dict[str, Any],
+                         created: dict[str, int] | None) -> list[Any]:
+        """Candidates for a list call: narrowed in the file when the kind lives there (the
+        caller still applies every filter), else all of them."""
+        if isinstance(documents, DocumentMap):
+            return documents.where(equals, created)
+        return list(documents.values())
+
     def _load(self) -> None:
         db = self._db
         assert db is not None
@@ -164,7 +173,8 @@ class Store(AccountCommands, TransferCommands):
                     ) -> tuple[list[dict[str, Any]], bool]:
         """Newest first, like Stripe: ``(page, has_more)``, by type and creation time."""
         with self._lock:
-            ordered = [e for e in reversed(self.events.values())
+            ordered = [e for e in reversed(self._documents_where(
+                           self.events, {"type": type}, created))
                        if (type is None or e["type"] == type)
                        and in_range(e["created"], created or {})]
             if starting_after is not None:
