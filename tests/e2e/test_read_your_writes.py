@@ -164,3 +164,30 @@ def test_a_position_past_the_end_of_the_log_is_refused(client, market: Market):
     answer = client.post(requester.key, TASK, {"id": "x"}, **{AFTER: "900000000"})
     assert answer.status_code == 400
     assert "past the end of the log" in answer.json()["errors"][0]["message"]
+
+
+POST_FULL = """mutation { postTask(input: {title: "  boxes ", instructions: "draw boxes",
+  payload: {image: "a.png", n: [1, 2]}, reward: {amount: 150, currency: "USD"},
+  assignments: 3, requiredSkills: ["Vision"], claimTimeoutSeconds: 600,
+  autoApproveAfterSeconds: 7200}) {
+  task { id title instructions payload reward { amount currency } requiredSkills
+         status openSlots claimTimeoutSeconds autoApproveAfterSeconds createdAt assignments }
+  userErrors { code } } }"""
+TASK_FULL = """query($id: ID!) { task(id: $id) { id title instructions payload
+  reward { amount currency } requiredSkills status openSlots claimTimeoutSeconds
+  autoApproveAfterSeconds createdAt assignments } }"""
+
+
+def test_a_posted_task_answers_from_the_saved_task_as_the_read_model_has_it(
+        client, market: Market):
+    requester = market.requester()
+
+    answer = client.post(requester.key, POST_FULL)
+    position = written_position(answer)
+    task = data(answer)["postTask"]["task"]
+    assert task["status"] == "OPEN" and task["openSlots"] == 3
+    assert task["title"] == "boxes"
+
+    seen = data(client.post(requester.key, TASK_FULL, {"id": task["id"]},
+                            **{AFTER: str(position)}))["task"]
+    assert seen == task

@@ -13,8 +13,19 @@ from ..domain.task import TaskSpec
 from ..global_ids import decode_one
 from .auth import REQUESTER
 from .errors import UserError
-from .mutation import Caller, read_node, run_mutation
+from .context import load_optional
+from .mutation import Caller, Done, run_mutation
 from .types import MoneyInput, Task
+from .written import task_row
+
+
+async def task_shown(done: Done[UUID]) -> Optional[Task]:
+    """The task as the command saved it; else (a repeated post saved nothing) from the
+    read model, which waits for the command's position."""
+    row = task_row(done.saved, done.value)
+    if row is not None:
+        return Task.from_row(row)
+    return await load_optional(done.context.loaders.tasks, done.value, Task)
 
 
 @strawberry.input
@@ -71,7 +82,7 @@ class TaskMutations:
                                                 input.idempotency_key)
 
         return await run_mutation(info, "postTask", command, PostTaskPayload,
-                                  roles=REQUESTER, task=read_node(Task, "tasks"))
+                                  roles=REQUESTER, task=task_shown)
 
     @strawberry.mutation
     async def cancel_task(self, info: strawberry.Info,
@@ -82,4 +93,4 @@ class TaskMutations:
             return task_id
 
         return await run_mutation(info, "cancelTask", command, CancelTaskPayload,
-                                  roles=REQUESTER, task=read_node(Task, "tasks"))
+                                  roles=REQUESTER, task=task_shown)

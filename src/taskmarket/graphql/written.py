@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from ..projections.rows import ClaimRow, SubmissionRow
+from ..projections import cursors
+from ..projections.rows import ClaimRow, SubmissionRow, TaskRow
 
 
 def _value(status: Any) -> str:
@@ -39,3 +40,25 @@ def submission_row(saved: dict[UUID, Any], task_id: UUID,
         result=submission.result, status=_value(submission.status),
         feedback=submission.feedback, automatic=False, submitted_at=submission.submitted_at,
         reviewed_at=None)
+
+
+def task_row(saved: dict[UUID, Any], task_id: UUID) -> TaskRow | None:
+    """The task as the saved aggregate holds it (its counts and status derived as the
+    tasks projection derives them); None when the command did not save it (an
+    idempotent repeat of a post), and the caller reads the read model."""
+    task = saved.get(task_id)
+    if task is None or not hasattr(task, "open_slots"):
+        return None
+    active = sum(1 for claim in task.claims.values() if _value(claim.status) == "ACTIVE")
+    pending = sum(1 for each in task.submissions.values()
+                  if _value(each.status) == "PENDING_REVIEW")
+    return TaskRow(
+        id=task.id, requester_id=task.requester_id, title=task.title,
+        instructions=task.instructions, payload=task.payload,
+        reward_amount=task.reward.amount, currency=task.reward.currency,
+        assignments=task.assignments, required_skills=list(task.required_skills),
+        claim_timeout_seconds=task.claim_timeout_seconds,
+        auto_approve_after_seconds=task.auto_approve_after_seconds,
+        status=_value(task.status), open_slots=task.open_slots, active_claims=active,
+        pending_review=pending, accepted=task.accepted, created_at=task.posted_at,
+        batch_id=task.batch_id, cursor=cursors.encode(task.posted_at, task.id))
