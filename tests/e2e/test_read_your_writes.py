@@ -191,3 +191,56 @@ def test_a_posted_task_answers_from_the_saved_task_as_the_read_model_has_it(
     seen = data(client.post(requester.key, TASK_FULL, {"id": task["id"]},
                             **{AFTER: str(position)}))["task"]
     assert seen == task
+
+
+REVIEW_FULL = """mutation($sub: ID!, $decision: ReviewDecision!) {
+  reviewSubmission(input: {submissionId: $sub, decision: $decision, feedback: " ok "}) {
+  submission { id status result feedback submittedAt claim { id status } }
+  payout { id status amount { amount currency } kind requestedAt paidAt }
+  userErrors { code } } }"""
+SUBMISSION_FULL = """query($id: ID!) { node(id: $id) { ... on Submission {
+  id status result feedback submittedAt claim { id status } } } }"""
+PAYOUT_NODE = """query($id: ID!) { node(id: $id) { ... on Payout {
+  id status amount { amount currency } kind requestedAt paidAt } } }"""
+
+
+@pytest.mark.parametrize("decision, status", [("ACCEPT", "ACCEPTED"), ("REJECT", "REJECTED")])
+def test_a_review_answers_from_what_it_saved_as_the_read_model_has_it(
+        client, market: Market, decision, status):
+    requester = market.requester()
+    task = market.task(requester)
+    worker = market.worker()
+    submission_id = market.submit(worker, market.claim(worker, task), {"label": "dog"})
+
+    answer = client.post(requester.key, REVIEW_FULL, {"sub": submission_id,
+                                                       "decision": decision})
+    position = written_position(answer)
+    reviewed = data(answer)["reviewSubmission"]
+    submission = reviewed["submission"]
+    assert submission["status"] == status and submission["feedback"] == " ok "
+    assert submission["result"] == {"label": "dog"}
+
+    seen = data(client.post(requester.key, SUBMISSION_FULL, {"id": submission_id},
+                            **{AFTER: str(position)}))["node"]
+    assert seen == submission
+    if decision == "REJECT":
+        assert reviewed["payout"] is None
+        return
+    payout = reviewed["payout"]
+    assert payout["status"] == "REQUESTED" and payout["amount"]["amount"] == 500
+    seen = data(client.post(requester.key, PAYOUT_NODE, {"id": payout["id"]},
+                            **{AFTER: str(position)}))["node"]
+    # The payout may have been paid since; what the request made of it is the same.
+    assert {k: seen[k] for k in ("id", "amount", "kind", "requestedAt")} == {
+        k: payout[k] for k in ("id", "amount", "kind", "requestedAt")}
+
+
+def test_a_review_of_someone_elses_submission_is_refused_as_before(client, market: Market):
+    owner, other = market.requester(), market.requester("Other")
+    worker = market.worker()
+    submission_id = market.submit(worker, market.claim(worker, market.task(owner)))
+
+    answer = client.post(other.key, REVIEW_FULL, {"sub": submission_id, "decision": "ACCEPT"})
+    reviewed = data(answer)["reviewSubmission"]
+    assert reviewed["submission"] is None and reviewed["payout"] is None
+    assert reviewed["userErrors"] == [{"code": "FORBIDDEN"}]

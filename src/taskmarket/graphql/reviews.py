@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 from uuid import UUID
 
 import strawberry
 
+from ..domain import DomainError
 from ..global_ids import decode_id
 from .auth import REQUESTER
 from .errors import UserError
-from .mutation import Caller, read_node, run_mutation
+from .context import load_optional
+from .mutation import Caller, Done, run_mutation
 from .payout_types import Payout
 from .types import ReviewDecision, Submission
+from .written import requested_payout_row, reviewed_submission_row
 
 
 @strawberry.input
@@ -38,12 +41,36 @@ class ReviewMutations:
         def command(caller: Caller) -> tuple[UUID, UUID | None]:
             task_id, submission_id = decode_id(input.submission_id, "Submission",
                                                "submissionId")
+            # What the payload shows of the submission besides the review never changes
+            # once sent: read it here (the task lets go of it once reviewed), so the
+            # payload needs no read model (one small load instead of waiting for the
+            # projections).
+            try:
+                before[0] = caller.marketplace.get_task(task_id).submissions.get(
+                    submission_id)
+            except DomainError:  # the review says why (its own error, as before)
+                before[0] = None
             payout_id = caller.marketplace.review_submission(
                 task_id, submission_id, caller.subject_id, input.decision.value,
                 input.feedback)
             return submission_id, payout_id
 
+        before: list[Any] = [None]
+
+        async def submission(done: Done[tuple[UUID, UUID | None]]) -> Optional[Submission]:
+            task_id = decode_id(input.submission_id, "Submission", "submissionId")[0]
+            row = reviewed_submission_row(done.saved, task_id, before[0],
+                                          input.decision.value, input.feedback)
+            if row is not None:
+                return Submission.from_row(row)
+            return await load_optional(done.context.loaders.submissions, done.value[0],
+                                       Submission)
+
+        async def payout(done: Done[tuple[UUID, UUID | None]]) -> Optional[Payout]:
+            row = requested_payout_row(done.saved, done.value[1])
+            if row is not None:
+                return Payout.from_row(row)
+            return await load_optional(done.context.loaders.payouts, done.value[1], Payout)
+
         return await run_mutation(info, "reviewSubmission", command, ReviewSubmissionPayload,
-                                  roles=REQUESTER,
-                                  submission=read_node(Submission, "submissions", 0),
-                                  payout=read_node(Payout, "payouts", 1))
+                                  roles=REQUESTER, submission=submission, payout=payout)

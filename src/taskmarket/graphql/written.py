@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from ..projections import cursors
-from ..projections.rows import ClaimRow, SubmissionRow, TaskRow
+from ..projections.rows import ClaimRow, PayoutRow, SubmissionRow, TaskRow
 
 
 def _value(status: Any) -> str:
@@ -62,3 +62,38 @@ def task_row(saved: dict[UUID, Any], task_id: UUID) -> TaskRow | None:
         status=_value(task.status), open_slots=task.open_slots, active_claims=active,
         pending_review=pending, accepted=task.accepted, created_at=task.posted_at,
         batch_id=task.batch_id, cursor=cursors.encode(task.posted_at, task.id))
+
+
+REVIEWED_STATUS = {"ACCEPT": "ACCEPTED", "REJECT": "REJECTED"}
+
+
+def reviewed_submission_row(saved: dict[UUID, Any], task_id: UUID, before: Any,
+                            decision: str, feedback: str | None) -> SubmissionRow | None:
+    """A submission the command accepted or rejected: what never changes after it was
+    sent (``before``, the task's copy read before the review: a task lets go of reviewed
+    work), the decision, and the time of the review (the saved task's last event). None
+    for a revision request or when the task was not saved."""
+    task = saved.get(task_id)
+    status = REVIEWED_STATUS.get(decision)
+    if task is None or before is None or status is None:
+        return None
+    return SubmissionRow(
+        id=before.id, task_id=task.id, claim_id=before.claim_id, worker_id=before.worker_id,
+        requester_id=task.requester_id, result=before.result, status=status,
+        feedback=feedback, automatic=False, submitted_at=before.submitted_at,
+        reviewed_at=task.modified_on)
+
+
+def requested_payout_row(saved: dict[UUID, Any], payout_id: UUID | None) -> PayoutRow | None:
+    """A payout the command requested, as the saved aggregate holds it; None when it was
+    not saved here or has moved on (the read model then shows it)."""
+    payout = saved.get(payout_id) if payout_id is not None else None
+    if payout is None or _value(getattr(payout, "status", None)) != "REQUESTED":
+        return None
+    return PayoutRow(
+        id=payout.id, worker_id=payout.worker_id, requester_id=payout.requester_id,
+        task_id=payout.task_id, submission_id=payout.submission_id, kind=payout.kind,
+        amount=payout.amount, currency=payout.currency, status="REQUESTED",
+        stripe_transfer_id=None, attempts=0, retries=0, failure_reason=None, retryable=None,
+        reversed_amount=0, requested_at=payout.requested_at, paid_at=None,
+        reason=payout.reason, cursor=cursors.encode(payout.requested_at, payout.id))
