@@ -81,6 +81,7 @@ class Holder:
     strict_item: Item
     items: list[Optional[Item]]
     boxes: list[Optional[Box]]
+    strict_boxes: Optional[list[Box]] = None
 
 
 def boxes() -> list[Box]:
@@ -127,12 +128,15 @@ class Query:
     @strawberry.field
     def holder(self) -> Holder:
         made = items()
-        return Holder(item=made[0], strict_item=made[1], items=made, boxes=boxes())
+        return Holder(item=made[0], strict_item=made[1], items=made, boxes=boxes(),
+                      strict_boxes=boxes()[:2] + [None] + boxes()[:1])  # null: non-null item
 
     @strawberry.field
     async def late_holder(self) -> Holder:
         made = items()
-        return Holder(item=made[3], strict_item=made[0], items=made[2:5], boxes=boxes()[3:6])
+        return Holder(item=made[3], strict_item=made[0], items=tuple(made[2:5]),
+                      boxes=[*boxes()[3:6], later(boxes()[0]), "not a box", None],
+                      strict_boxes=[*boxes()[:2], ValueError("no box")])
 
 
 class ResolveHook(SchemaExtension):
@@ -153,6 +157,8 @@ QUERIES = [
     "{ holder { boxes { item { note } i2: item { colour ... on Named { name } } } } }",
     "{ lateHolder { boxes { item { name } strictItem { name count } } } }",
     "{ holder { boxes { strictItem { __typename } item { __typename name } } } }",
+    "{ holder { strictBoxes { item { name } } items { name } } }",
+    "{ lateHolder { boxes { item { name } } strictBoxes { item { name } } items { count } } }",
 ]
 
 
@@ -212,4 +218,4 @@ def test_only_attribute_reads_of_leaves_are_read_directly():
     assert plain_leaf(graphql_schema, item_type, "computed") is None  # a resolver
     assert plain_leaf(graphql_schema, item_type, "secret") is None    # a permission class
     assert plain_leaf(graphql_schema, holder_type, "item").object_type is not None
-    assert plain_leaf(graphql_schema, holder_type, "items") is None   # a list
+    assert plain_leaf(graphql_schema, holder_type, "items").item_type is not None
