@@ -38,6 +38,8 @@ POOL = {
 # Concurrent saves share one locked transaction: gap-free log, ~N saves per lock (see module).
 EVENT_STORE = {
     "APPLICATION_RECORDER_TOPIC": "taskmarket.persistence.recorder:GroupCommitRecorder",
+    # The library's JSON, the same bytes, written by orjson (persistence/transcoder.py).
+    "TRANSCODER_TOPIC": "taskmarket.persistence.transcoder:OrjsonJSONTranscoder",
     # Tasks and requesters (the long-lived kinds) load from a snapshot + the tail; other
     # kinds and a claim's worker + task replay in one query (Marketplace._load).
     "IS_SNAPSHOTTING_ENABLED": "y",

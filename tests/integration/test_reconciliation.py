@@ -172,10 +172,24 @@ def test_the_cli_lists_the_discrepancies_and_exits_1(database, emulator):
     assert "TRANSFER_WITHOUT_PAYOUT\tpayout=-" in done.stdout
 
 
-def test_a_lost_reversal_of_a_transfer_made_before_the_period_is_found(
-        database, emulator, reads):
+def paid_back_then(database, emulator, payout, when, amount=250) -> dict:
+    """A transfer Stripe made at `when` for the payout, recorded PAID by a marketplace whose
+    clock says `when` (a payout of an earlier period)."""
     from taskmarket.bootstrap import build_marketplace
 
+    transfer = httpx.Client(base_url=emulator.url).post("/_emulator/transfers", json={
+        "amount": amount, "currency": "usd", "destination": connected_account(emulator),
+        "created": int(when.timestamp()), "metadata": {"payout_id": str(payout)}}).json()
+    back_then = build_marketplace(database, clock=lambda: when)
+    try:
+        back_then.record_payout_paid(payout, transfer["id"])
+    finally:
+        back_then.close()
+    return transfer
+
+
+def test_a_lost_reversal_of_a_transfer_made_before_the_period_is_found(
+        database, emulator, reads):
     control = httpx.Client(base_url=emulator.url)
     with pipeline(database, emulator, run_worker=False, dispatch=False) as app:
         projections = start_projections(database, app)
@@ -183,16 +197,7 @@ def test_a_lost_reversal_of_a_transfer_made_before_the_period_is_found(
             requester = funded_requester(app)
             worker = app.register_worker("Ada", [])
             payout = accepted_payout(app, requester, post(app, requester), worker)
-            two_days_ago = utc_now() - timedelta(days=2)
-            old = control.post("/_emulator/transfers", json={
-                "amount": 250, "currency": "usd", "destination": connected_account(emulator),
-                "created": int(two_days_ago.timestamp()),
-                "metadata": {"payout_id": str(payout)}}).json()
-            back_then = build_marketplace(database, clock=lambda: two_days_ago)
-            try:
-                back_then.record_payout_paid(payout, old["id"])
-            finally:
-                back_then.close()
+            old = paid_back_then(database, emulator, payout, utc_now() - timedelta(days=2))
             control.post(f"/_emulator/transfers/{old['id']}/reversals", json={"amount": 100})
 
             reconciler = Reconciler(app, reads, emulator.stripe_client)
@@ -218,16 +223,7 @@ def test_two_workers_running_the_daily_run_at_once_record_one_run_and_one_revers
             requester = funded_requester(app)
             payout = accepted_payout(app, requester, post(app, requester),
                                      app.register_worker("Ada", []))
-            yesterday = utc_now() - timedelta(days=1)
-            transfer = control.post("/_emulator/transfers", json={
-                "amount": 250, "currency": "usd", "destination": connected_account(emulator),
-                "created": int(yesterday.timestamp()),
-                "metadata": {"payout_id": str(payout)}}).json()
-            back_then = build_marketplace(database, clock=lambda: yesterday)
-            try:
-                back_then.record_payout_paid(payout, transfer["id"])
-            finally:
-                back_then.close()
+            transfer = paid_back_then(database, emulator, payout, utc_now() - timedelta(days=1))
             control.post(f"/_emulator/transfers/{transfer['id']}/reversals", json={})
             assert reads.wait_for(reads.max_position(), timeout=20)
 
