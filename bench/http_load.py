@@ -45,11 +45,14 @@ def server_process(database) -> Iterator[tuple[str, subprocess.Popen]]:
 
 
 def load(url: str, clients: int, per_client: int,
-         request: Callable[[httpx.Client, int, int], httpx.Response]
+         request: Callable[[httpx.Client, int, int], httpx.Response],
+         timed: contextlib.AbstractContextManager | None = None
          ) -> tuple[list[float], float]:
     """Latencies (ms) of every request and overall requests per second.
 
     ``request(http, client_index, n)`` sends one request; a non-2xx answer is an error.
+    ``timed`` is entered when the clock starts and left when it stops (after the
+    clients connected: a meter of the timed part only).
     """
     latencies: list[float] = []
     errors: list[str] = []
@@ -74,10 +77,11 @@ def load(url: str, clients: int, per_client: int,
     for thread in threads:
         thread.start()
     start.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - began
+    with timed or contextlib.nullcontext():
+        began = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - began
     if errors:
         raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[0]}")
     return latencies, clients * per_client / seconds

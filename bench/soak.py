@@ -77,6 +77,7 @@ class Soak:
         self.owner: dict[str, int] = {}  # task global id -> requester index
         self.inbox = [collections.deque() for _ in requester_keys]
         self.done: list[float] = []  # monotonic time of each successful mutation
+        self.kinds: list[str] = []  # and which mutation it was
         self.failures: list[str] = []
         self.accepted = 0
         self.latency: dict[str, list[float]] = collections.defaultdict(list)
@@ -97,11 +98,12 @@ class Soak:
             return {}
         return next(iter(body["data"].values()))
 
-    def counted(self, payload: dict) -> bool:
+    def counted(self, payload: dict, kind: str) -> bool:
         ok = bool(payload) and not payload.get("userErrors")
         if ok:
             with self.lock:
                 self.done.append(time.monotonic())
+                self.kinds.append(kind)
         return ok
 
     def requester(self, index: int) -> None:
@@ -114,12 +116,13 @@ class Soak:
                     submission, n = inbox.popleft()
                     decision = "REJECT" if n % 4 == 3 else "ACCEPT"
                     if self.counted(self.call(http, key, REVIEW, {"sub": submission,
-                                                                 "decision": decision})):
+                                                                 "decision": decision}),
+                                    "reviewSubmission"):
                         with self.lock:
                             self.accepted += decision == "ACCEPT"
                     continue
                 posted = self.call(http, key, POST, {"title": f"soak {next(titles)}"})
-                if self.counted(posted):
+                if self.counted(posted, "postTask"):
                     with self.lock:
                         self.owner[posted["task"]["id"]] = index
                 time.sleep(0.05)  # a requester posts at a human pace
@@ -130,12 +133,12 @@ class Soak:
         with httpx.Client(base_url=self.url, timeout=60) as http:
             while not self.stop.is_set():
                 claimed = self.call(http, key, CLAIM_NEXT)
-                if not self.counted(claimed) or not claimed.get("claim"):
+                if not self.counted(claimed, "claimNextTask") or not claimed.get("claim"):
                     time.sleep(0.05)
                     continue
                 claim = claimed["claim"]["id"]
                 submitted = self.call(http, key, SUBMIT, {"claim": claim})
-                if self.counted(submitted):
+                if self.counted(submitted, "submitWork"):
                     task = to_global_id("Task", parse_global_id(claim)[1][0])
                     with self.lock:
                         owner = self.owner.get(task)
@@ -440,10 +443,20 @@ def run(quick: bool = False, postgres: Postgres | None = None) -> list[dict]:
             f"{1000 * cpu_used / max(1, mutations):.1f} ms "
             f"({cpu_used:.0f} s over {seconds} s: {cpu_used / seconds:.2f} cores)",
             note="reads, payouts and the subscription included"),
+        row("11", "soak: mutations/s per operation, first / last sixth", "; ".join(
+            f"{kind} {per_second(soak, began, 0, sixth, kind):.1f} / "
+            f"{per_second(soak, began, seconds - sixth, seconds, kind):.1f}"
+            for kind in sorted(set(soak.kinds)))),
         row("11", "soak: latency p50 / p99 per operation (ms)", "; ".join(
             f"{name} {percentile(times, 50):.0f} / {percentile(times, 99):.0f}"
             for name, times in sorted(soak.latency.items()))),
     ]
+
+
+def per_second(soak: Soak, began: float, start: float, end: float, kind: str) -> float:
+    """Successful ``kind`` mutations per second between ``start`` and ``end`` s into the run."""
+    return sum(1 for t, each in zip(soak.done, soak.kinds)
+               if each == kind and start <= t - began < end) / (end - start)
 
 
 def sample_at(samples: list[tuple[float, float]], t: float) -> float:

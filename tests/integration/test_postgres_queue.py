@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 import dramatiq
-from workers_harness import wait_until
+from workers_harness import redis_url, wait_until  # noqa: F401 (a fixture)
 
 from taskmarket.jobs.broker import build_broker, enqueue_all
 
@@ -41,6 +41,41 @@ def test_a_batch_enqueued_at_once_runs_each_message_once_and_leaves_the_queue_em
                    message="every message ran")
         wait_until(lambda: queued_states(database) == {}, timeout=10, interval=0.05,
                    message="every message acknowledged")
+    finally:
+        worker.stop(timeout=5_000)
+        broker.close()
+    assert sorted(seen) == sorted([f"now-{n}" for n in range(40)]
+                                  + [f"later-{n}" for n in range(5)])
+
+
+def test_a_batch_enqueued_at_once_on_redis_runs_each_message_once(redis_url):  # noqa: F811
+    """The Redis broker takes a batch in one pipeline: each message, delayed or not, runs
+    once, and nothing is left queued."""
+    broker = build_broker(None, redis_url)
+    broker.flush_all()
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    def note(label: str) -> None:
+        with lock:
+            seen.append(label)
+
+    actor = dramatiq.actor(note, broker=broker, actor_name="note", queue_name="queue-test")
+    now = [(actor.message(f"now-{n}"), None) for n in range(40)]
+    later = [(actor.message(f"later-{n}"), 200) for n in range(5)]
+    enqueue_all(broker, now + later)
+    assert broker.client.hlen("dramatiq:queue-test.msgs") == 40
+    assert broker.client.hlen("dramatiq:queue-test.DQ.msgs") == 5
+
+    broker.emit_after("process_boot")
+    worker = dramatiq.Worker(broker, worker_threads=4, worker_timeout=50)
+    worker.start()
+    try:
+        wait_until(lambda: len(seen) >= 45, timeout=30, interval=0.05,
+                   message="every message ran")
+        wait_until(lambda: broker.client.hlen("dramatiq:queue-test.msgs") == 0
+                   and broker.client.hlen("dramatiq:queue-test.DQ.msgs") == 0,
+                   timeout=10, interval=0.05, message="every message acknowledged")
     finally:
         worker.stop(timeout=5_000)
         broker.close()

@@ -135,6 +135,40 @@ def test_state_survives_a_restart(tmp_path):
         second.stop()
 
 
+def test_with_a_state_file_memory_holds_only_the_recent_objects(tmp_path, monkeypatch):
+    """What grows with use lives in the file: memory keeps a few recent objects, yet every
+    transfer, reversal, event and idempotency key is still there as Stripe would have it."""
+    from taskmarket.stripe_emulator import documents
+
+    monkeypatch.setattr(documents, "CACHE_SIZE", 4)
+    running = start_emulator(config=EmulatorConfig(state_path=tmp_path / "stripe.sqlite3"))
+    try:
+        client = running.stripe_client(max_network_retries=0)
+        account = client.v1.accounts.create({"type": "express"}).id
+        running.state.complete_onboarding(account)
+        made = [client.v1.transfers.create(
+            {"amount": 100 + n, "currency": "usd", "destination": account,
+             "transfer_group": f"g{n % 2}"}, {"idempotency_key": f"k{n}"}) for n in range(12)]
+        store = running.state.store
+        for kind in (store.transfers, store.events, store._idempotent):
+            assert kind.in_memory <= 4
+        replay = client.v1.transfers.create(
+            {"amount": 100, "currency": "usd", "destination": account, "transfer_group": "g0"},
+            {"idempotency_key": "k0"})
+        assert replay.id == made[0].id and replay.last_response.headers.get(
+            "Idempotent-Replayed") == "true"
+        assert client.v1.transfers.retrieve(made[0].id).amount == 100
+        client.v1.transfers.reversals.create(made[1].id, {"amount": 50})
+        assert client.v1.transfers.retrieve(made[1].id).amount_reversed == 50
+        listed = client.v1.transfers.list({"transfer_group": "g1", "limit": 100}).data
+        assert [t.id for t in listed] == [t.id for t in reversed(made) if int(t.amount) % 2]
+        assert len(running.state.transfers()) == 12
+        assert [e["type"] for e in running.state.events()] == (
+            ["account.updated"] + ["transfer.created"] * 12 + ["transfer.reversed"])
+    finally:
+        running.stop()
+
+
 def test_an_idempotency_key_in_flight_gets_409(emu):
     client = emu.stripe_client(max_network_retries=0)
     account = client.v1.accounts.create({"type": "express"}).id

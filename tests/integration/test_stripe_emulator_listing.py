@@ -7,12 +7,16 @@ import httpx
 import pytest
 import stripe
 
-from taskmarket.stripe_emulator import start_emulator
+from taskmarket.stripe_emulator import EmulatorConfig, start_emulator
 
 
-@pytest.fixture(scope="module")
-def emu():
-    running = start_emulator()
+@pytest.fixture(scope="module", params=["in memory", "in a state file"])
+def emu(request, tmp_path_factory):
+    """The emulator as tests start it, and as serve does: its objects in a SQLite file,
+    where list calls filter them."""
+    path = (tmp_path_factory.mktemp("stripe") / "stripe.sqlite3"
+            if request.param == "in a state file" else None)
+    running = start_emulator(config=EmulatorConfig(state_path=path))
     yield running
     running.stop()
 

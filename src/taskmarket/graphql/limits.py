@@ -8,13 +8,11 @@ from typing import Any
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter,
-    ValidationCache,
+    MaskErrors, MaxAliasesLimiter, ParserCache, QueryDepthLimiter, ValidationCache,
 )
 
 from .errors import should_mask
-from .extensions import FreshLoaders, OperationMetrics, ReadYourWritesToken
+from .extensions import OperationHooks
 
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
@@ -30,23 +28,16 @@ LIMIT_RULES = tuple(
     for rule in limiter.validation_rules)
 
 
-class LimitRules(AddValidationRules):
-    def __init__(self) -> None:
-        super().__init__(list(LIMIT_RULES))
-
-
 def extensions(caches: bool = True) -> list[Any]:
     """Factories: strawberry builds fresh extensions per request (the caches are shared).
 
     ``caches=False`` leaves parse/validation caching out (benchmarks' baseline only).
     """
     return [
-        OperationMetrics,
-        FreshLoaders,
-        ReadYourWritesToken,
+        # The token limit and the depth/alias rules are set here (as strawberry's
+        # MaxTokensLimiter and AddValidationRules would), with our other hooks.
+        lambda: OperationHooks(max_tokens=MAX_TOKENS, validation_rules=LIMIT_RULES),
         *([lambda: ParserCache(maxsize=512)] if caches else []),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        LimitRules,
         *([lambda: ValidationCache(maxsize=512)] if caches else []),
         lambda: MaskErrors(should_mask_error=should_mask, error_message="Internal server error."),
     ]

@@ -92,6 +92,7 @@ class Dispatcher:
         self._changes: list[Work | Done] = []
         self._owed: dict[tuple[str, UUID], Work | None] = {}
         self._extra_payouts: dict[UUID, UUID] = {}  # payout id -> its worker's
+        self._ready_workers: set[UUID] = set()  # whose waiting payouts go out again
         self._batches: set[UUID] = set()
         for _, kind, event in events:
             handler = self.by_type.get(kind)
@@ -100,6 +101,9 @@ class Dispatcher:
             if kind in self.answer_types:
                 self._answer_changed(event.originator_id)
         self._position = events[-1][0]
+        if self._ready_workers:  # one query for the batch, not one per worker
+            self._extra_payouts.update(self.work.pending_payouts_of_workers(
+                sorted(self._ready_workers)))
         self._send()
         self.work.record(conn, self._changes)
 
@@ -144,13 +148,11 @@ class Dispatcher:
             self._settle(PAY, payout_id)
 
     def _account_linked(self, worker_id: UUID, event) -> None:
-        self._extra_payouts.update(dict.fromkeys(self.work.pending_payouts_of(worker_id),
-                                                 worker_id))
+        self._ready_workers.add(worker_id)
 
     def _account_status_changed(self, worker_id: UUID, event) -> None:
         if event.status == "ENABLED":  # waiting payouts go out by themselves
-            self._extra_payouts.update(dict.fromkeys(self.work.pending_payouts_of(worker_id),
-                                                     worker_id))
+            self._ready_workers.add(worker_id)
 
     def _lease_started(self, task_id: UUID, event) -> None:
         self._owe(Work(EXPIRE, event.claim_id, task_id, event.expires_at))

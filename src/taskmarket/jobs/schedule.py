@@ -73,12 +73,13 @@ class WorkStore:
                 cursor.executemany(FINISH, [(done.kind, done.subject_id)
                                             for done in finished.values()])
 
-    def pending_payouts_of(self, worker_id: UUID) -> list[UUID]:
+    def pending_payouts_of_workers(self, worker_ids: list[UUID]) -> dict[UUID, UUID]:
+        """The payouts still owed to any of ``worker_ids``: payout id -> worker id."""
         with self.pool.connection() as conn:
             rows = conn.execute(
-                "SELECT subject_id FROM scheduled_work WHERE kind = 'pay' AND worker_id = %s "
-                "AND done_at IS NULL", (worker_id,)).fetchall()
-            return [row[0] for row in rows]
+                "SELECT subject_id, worker_id FROM scheduled_work WHERE kind = 'pay' "
+                "AND worker_id = ANY(%s) AND done_at IS NULL", (worker_ids,)).fetchall()
+            return {payout_id: worker_id for payout_id, worker_id in rows}
 
     # --- actors -------------------------------------------------------------------
     def touch(self, kind: str, subject_id: UUID) -> None:

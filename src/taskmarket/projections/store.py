@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from operator import itemgetter
 from typing import Any
 
@@ -81,6 +81,69 @@ class Table:
         return sql.SQL("ON CONFLICT ({}) DO UPDATE SET {}").format(
             sql.SQL(", ").join(map(sql.Identifier, self.key)), sql.SQL(", ").join(sets))
 
+    # The statements, composed once per table (and row count) and kept as text: psycopg
+    # renders a composed statement on every execute, and does not cache the conversion
+    # of one with more than 50 parameters; a follower writing a few rows per batch paid
+    # both on every batch.
+    @cached_property
+    def select_by_key(self) -> bytes:
+        (key,) = self.key
+        return _text(sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s)").format(
+            self.column_list, sql.Identifier(self.name), sql.Identifier(key)))
+
+    @cached_property
+    def delete_by_key(self) -> bytes:
+        (key,) = self.key
+        return _text(sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(
+            sql.Identifier(self.name), sql.Identifier(key)))
+
+    def copy_into(self, target: str) -> bytes:
+        return _text(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+            sql.Identifier(target), self.column_list))
+
+    @cached_property
+    def copy_rows(self) -> bytes:
+        return self.copy_into(self.name)
+
+    @cached_property
+    def stage_statements(self) -> tuple[bytes, bytes, bytes]:
+        """Create the staging table, COPY into it, empty it."""
+        stage = sql.Identifier(self.stage)
+        return (_text(sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {})").format(
+                    stage, sql.Identifier(self.name))),
+                self.copy_into(self.stage),
+                _text(sql.SQL("TRUNCATE {}").format(stage)))
+
+
+def _text(statement: sql.Composable) -> bytes:
+    return statement.as_string().encode()
+
+
+# How an INSERT ... VALUES meets an existing row: not at all (append), replace it, add to it.
+APPEND, REPLACE, ADD = "append", "replace", "add"
+
+
+@cache
+def upsert_from_stage(table: Table, add: bool) -> bytes:
+    return _text(sql.SQL("INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} "
+                         "{conflict}").format(
+        table=sql.Identifier(table.name), columns=table.column_list,
+        stage=sql.Identifier(table.stage), conflict=table.on_conflict(add)))
+
+
+@cache
+def insert_values(table: Table, rows: int, conflict: str) -> bytes:
+    """``INSERT INTO table (columns) VALUES ($1, ...), ... [ON CONFLICT ...]`` for ``rows``
+    rows, with numbered placeholders (run through a RawCursor: no conversion per execute).
+    At most FEW rows per statement, so at most 3 x FEW texts per table."""
+    width = len(table.columns)
+    values = ", ".join("(" + ", ".join(f"${row * width + i + 1}" for i in range(width)) + ")"
+                       for row in range(rows))
+    tail = "" if conflict == APPEND else " " + table.on_conflict(conflict == ADD).as_string()
+    head = sql.SQL("INSERT INTO {} ({}) VALUES ").format(
+        sql.Identifier(table.name), table.column_list).as_string()
+    return (head + values + tail).encode()
+
 
 @dataclass
 class TableState:
@@ -98,11 +161,8 @@ class TableState:
         if not missing:
             return
         (key,) = self.table.key
-        query = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s)").format(
-            sql.SQL(", ").join(map(sql.Identifier, self.table.columns)),
-            sql.Identifier(self.table.name), sql.Identifier(key))
         with self.conn.cursor() as cur:
-            for values in cur.execute(query, (missing,)):
+            for values in cur.execute(self.table.select_by_key, (missing,)):
                 row = dict(zip(self.table.columns, values))
                 self.rows[row[key]] = row
         for k in missing:
@@ -149,9 +209,7 @@ class TableState:
     # --- writing --------------------------------------------------------------------
     def flush(self) -> None:
         if self.deleted:
-            (key,) = self.table.key
-            self.conn.execute(sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(
-                sql.Identifier(self.table.name), sql.Identifier(key)), (list(self.deleted),))
+            self.conn.execute(self.table.delete_by_key, (list(self.deleted),))
         if self.dirty:
             self._upsert([self.table.values(self.rows[k]) for k in self.dirty], add=False)
         if self.appended:
@@ -165,11 +223,9 @@ class TableState:
     def _counter_columns(self) -> list[str]:
         return [c for c in self.table.columns if c not in self.table.key]
 
-    def _copy(self, target: str, rows: list[list[Any]]) -> None:
+    def _copy(self, statement: bytes, rows: list[list[Any]]) -> None:
         """Binary COPY: psycopg's C dumpers and the server's binary input are several
         times faster than text for uuids, timestamps and arrays."""
-        statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-            sql.Identifier(target), self.table.column_list)
         json_at = self.table.json_positions
         types = column_types(self.conn, self.table)  # not inside COPY: same connection
         with self.conn.cursor() as cur, cur.copy(statement) as copy:
@@ -184,37 +240,32 @@ class TableState:
                 for row in rows:
                     copy.write_row(row)
 
-    def _insert(self, rows: list[list[Any]], conflict: sql.Composable) -> None:
+    def _insert(self, rows: list[list[Any]], conflict: str) -> None:
         """Few rows: one INSERT ... VALUES statement, no staging."""
         json_at = self.table.json_positions
-        params = [Jsonb(v, dumps=json_text) if i in json_at and v is not None else v
-                  for row in rows for i, v in enumerate(row)]
-        one = sql.SQL("({})").format(sql.SQL(", ").join(
-            [sql.Placeholder()] * len(self.table.columns)))
-        self.conn.execute(sql.SQL("INSERT INTO {} ({}) VALUES {} {}").format(
-            sql.Identifier(self.table.name), self.table.column_list,
-            sql.SQL(", ").join([one] * len(rows)), conflict), params)
+        if json_at:
+            params = [Jsonb(v, dumps=json_text) if i in json_at and v is not None else v
+                      for row in rows for i, v in enumerate(row)]
+        else:
+            params = [v for row in rows for v in row]
+        with psycopg.RawCursor(self.conn) as cur:
+            cur.execute(insert_values(self.table, len(rows), conflict), params)
 
     def _upsert(self, rows: list[list[Any]], add: bool) -> None:
-        conflict = self.table.on_conflict(add)
         if len(rows) <= FEW:
-            self._insert(rows, conflict)
+            self._insert(rows, ADD if add else REPLACE)
             return
-        stage = sql.Identifier(self.table.stage)
-        self.conn.execute(sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {})").format(
-            stage, sql.Identifier(self.table.name)))
-        self._copy(self.table.stage, rows)
-        self.conn.execute(sql.SQL("INSERT INTO {table} ({columns}) SELECT {columns} FROM "
-                                  "{stage} {conflict}").format(
-            table=sql.Identifier(self.table.name), columns=self.table.column_list,
-            stage=stage, conflict=conflict))
-        self.conn.execute(sql.SQL("TRUNCATE {}").format(stage))
+        create, copy, empty = self.table.stage_statements
+        self.conn.execute(create)
+        self._copy(copy, rows)
+        self.conn.execute(upsert_from_stage(self.table, add))
+        self.conn.execute(empty)
 
     def _append(self, rows: list[list[Any]]) -> None:
         if len(rows) <= FEW:
-            self._insert(rows, sql.SQL(""))
+            self._insert(rows, APPEND)
         else:
-            self._copy(self.table.name, rows)
+            self._copy(self.table.copy_rows, rows)
 
 
 class Batch:

@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS settings (
 );
 """
 
+_COMPARISONS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
 
 class Persistence:
     """Documents by (kind, id). Thread-safe; writes are durable when the call returns."""
@@ -72,6 +74,52 @@ class Persistence:
     def delete(self, kind: str, doc_id: str) -> None:
         with self._lock:
             self._conn.execute("DELETE FROM documents WHERE kind = ? AND id = ?", (kind, doc_id))
+
+    def get(self, kind: str, doc_id: str) -> Any:
+        """One document, or None."""
+        with self._lock:
+            row = self._conn.execute("SELECT body FROM documents WHERE kind = ? AND id = ?",
+                                     (kind, doc_id)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def ids(self, kind: str) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute("SELECT id FROM documents WHERE kind = ? ORDER BY seq",
+                                      (kind,)).fetchall()
+        return [row[0] for row in rows]
+
+    def count(self, kind: str) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT count(*) FROM documents WHERE kind = ?",
+                                      (kind,)).fetchone()[0]
+
+    def delete_older(self, kind: str, field: str, cutoff: float) -> list[str]:
+        """Delete the documents of ``kind`` whose number ``field`` is below ``cutoff``;
+        their ids."""
+        path = f"$.{field}"
+        with self._lock:
+            rows = self._conn.execute(
+                "DELETE FROM documents WHERE kind = ? AND json_extract(body, ?) < ? "
+                "RETURNING id", (kind, path, cutoff)).fetchall()
+        return [row[0] for row in rows]
+
+    def matching(self, kind: str, equals: dict[str, Any],
+                 created: dict[str, int]) -> list[tuple[str, Any]]:
+        """Like ``all``, of the documents whose fields equal ``equals`` (None: any) and
+        whose ``created`` is within ``created`` (``gt``, ``gte``, ``lt``, ``lte``)."""
+        where, params = ["kind = ?"], [kind]
+        for name, value in equals.items():
+            if value is not None:
+                where.append("json_extract(body, ?) = ?")
+                params += [f"$.{name}", value]
+        for op, bound in created.items():
+            where.append(f"json_extract(body, '$.created') {_COMPARISONS[op]} ?")
+            params.append(bound)
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT id, body FROM documents WHERE {' AND '.join(where)} ORDER BY seq",
+                params).fetchall()
+        return [(doc_id, json.loads(body)) for doc_id, body in rows]
 
     def all(self, kind: str) -> list[tuple[str, Any]]:
         with self._lock:

@@ -4,6 +4,8 @@ re-entrant lock so the store can be inspected from test threads while the server
 
 Kept in memory, and written through to a SQLite file when the store is given a ``path``
 (see :mod:`.persistence`), from which a restarted emulator picks everything up again.
+With a file, what grows with use (transfers, reversals, events, idempotency keys) lives in
+the file alone, read through a small cache (:mod:`.documents`), so memory stays bounded.
 Accounts and account links (accounts.py) and transfers and reversals (transfers.py) are
 mixins of the Store."""
 
@@ -14,9 +16,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import MutableMapping
 from typing import Any
 
 from .accounts import AccountCommands
+from .documents import DocumentMap
 from .errors import no_such
 from .fields import in_range, new_id
 from .persistence import Persistence
@@ -70,14 +74,31 @@ class Store(AccountCommands, TransferCommands):
         self.accounts: dict[str, dict[str, Any]] = {}
         self.invalid_accounts: set[str] = set()
         self.account_links: dict[str, dict[str, Any]] = {}  # by the token in the link's URL
-        self.transfers: dict[str, dict[str, Any]] = {}  # insertion = creation order
-        self.reversals: dict[str, dict[str, Any]] = {}
-        self.events: list[dict[str, Any]] = []
+        # By id, insertion = creation order; in the file alone when there is one.
+        self.transfers: MutableMapping[str, dict[str, Any]] = self._documents("transfer")
+        self.reversals: MutableMapping[str, dict[str, Any]] = self._documents("reversal")
+        self.events: MutableMapping[str, dict[str, Any]] = self._documents("event")
         self.deliveries: dict[str, dict[str, Any]] = {}  # pending webhook deliveries
         self.balance: int | None = self.initial_balance
-        self._idempotent: dict[IdempotencyScope, IdempotentResponse] = {}
+        self._idempotent: MutableMapping[str, IdempotentResponse] = self._documents(
+            "idempotency", IdempotentResponse.from_doc)  # by _scope_id
         self._in_flight: set[IdempotencyScope] = set()
         self._saves = 0
+
+    def _documents(self, kind: str, decode=None) -> MutableMapping[str, Any]:
+        """Where the documents of ``kind`` live: in the file when there is one, else a dict."""
+        if self._db is None:
+            return {}
+        return DocumentMap(self._db, kind, **({"decode": decode} if decode else {}))
+
+    @staticmethod
+    def _documents_where(documents: MutableMapping[str, Any], equals: dict[str, Any],
+                         created: dict[str, int] | None) -> list[Any]:
+        """Candidates for a list call: narrowed in the file when the kind lives there (the
+        caller still applies every filter), else all of them."""
+        if isinstance(documents, DocumentMap):
+            return documents.where(equals, created)
+        return list(documents.values())
 
     def _load(self) -> None:
         db = self._db
@@ -85,14 +106,8 @@ class Store(AccountCommands, TransferCommands):
         self.accounts = dict(db.all("account"))
         self.invalid_accounts = {doc_id for doc_id, _ in db.all("invalid_account")}
         self.account_links = dict(db.all("account_link"))
-        self.transfers = dict(db.all("transfer"))
-        self.reversals = dict(db.all("reversal"))
-        self.events = [body for _, body in db.all("event")]
         self.deliveries = dict(db.all("delivery"))
         self.balance = db.setting("balance", {"value": self.initial_balance})["value"]
-        for doc_id, doc in db.all("idempotency"):
-            scope = tuple(doc_id.split("\x1f"))
-            self._idempotent[scope] = IdempotentResponse.from_doc(doc)  # type: ignore[index]
 
     def _put(self, kind: str, doc_id: str, body: Any) -> None:
         if self._db is not None:
@@ -111,9 +126,9 @@ class Store(AccountCommands, TransferCommands):
     def reset(self) -> None:
         """Forget every object and idempotency key; restore the initial balance."""
         with self._lock:
-            self._clear_memory()
             if self._db is not None:
                 self._db.clear()
+            self._clear_memory()
 
     def close(self) -> None:
         with self._lock:
@@ -149,7 +164,7 @@ class Store(AccountCommands, TransferCommands):
             "type": type,
         }
         with self._lock:
-            self.events.append(event)
+            self.events[event["id"]] = event
             self._put("event", event["id"], event)
             return copy.deepcopy(event)
 
@@ -158,7 +173,8 @@ class Store(AccountCommands, TransferCommands):
                     ) -> tuple[list[dict[str, Any]], bool]:
         """Newest first, like Stripe: ``(page, has_more)``, by type and creation time."""
         with self._lock:
-            ordered = [e for e in reversed(self.events)
+            ordered = [e for e in reversed(self._documents_where(
+                           self.events, {"type": type}, created))
                        if (type is None or e["type"] == type)
                        and in_range(e["created"], created or {})]
             if starting_after is not None:
@@ -170,7 +186,7 @@ class Store(AccountCommands, TransferCommands):
 
     def all_events(self) -> list[dict[str, Any]]:
         with self._lock:
-            return copy.deepcopy(self.events)
+            return copy.deepcopy(list(self.events.values()))
 
     # -- webhook deliveries --------------------------------------------------
     def save_delivery(self, delivery: dict[str, Any]) -> None:
@@ -216,12 +232,12 @@ class Store(AccountCommands, TransferCommands):
 
     def idempotent_response(self, scope: IdempotencyScope) -> IdempotentResponse | None:
         with self._lock:
-            return self._idempotent.get(scope)
+            return self._idempotent.get(_scope_id(scope))
 
     def save_idempotent_response(self, scope: IdempotencyScope, response: IdempotentResponse) -> None:
         with self._lock:
-            if scope not in self._idempotent:
-                self._idempotent[scope] = response
+            if _scope_id(scope) not in self._idempotent:
+                self._idempotent[_scope_id(scope)] = response
                 self._put("idempotency", _scope_id(scope), response.to_doc())
             self._saves += 1
             if self._saves % _PRUNE_EVERY == 0:
@@ -229,7 +245,9 @@ class Store(AccountCommands, TransferCommands):
 
     def _prune_idempotency_locked(self) -> None:
         cutoff = time.time() - IDEMPOTENCY_TTL_SECONDS
-        for scope in [s for s, r in self._idempotent.items() if r.saved_at < cutoff]:
-            del self._idempotent[scope]
-            if self._db is not None:
-                self._db.delete("idempotency", _scope_id(scope))
+        if self._db is not None:  # in the file: one statement, not a read of every key
+            for scope_id in self._db.delete_older("idempotency", "saved_at", cutoff):
+                self._idempotent.pop(scope_id, None)  # type: ignore[union-attr]
+            return
+        for scope_id in [s for s, r in self._idempotent.items() if r.saved_at < cutoff]:
+            del self._idempotent[scope_id]

@@ -90,7 +90,12 @@ class TransferCommands:
         """Newest first, like Stripe. Returns ``(page, has_more)``. ``created`` filters on
         the creation time with any of ``gt``, ``gte``, ``lt``, ``lte`` (unix seconds)."""
         with self._lock:
-            ordered = sorted(reversed(self.transfers.values()), key=lambda t: -t["created"])
+            matching = self._documents_where(self.transfers, {
+                "destination": destination, "transfer_group": transfer_group}, created)
+            cursor = starting_after or ending_before
+            if cursor is not None and all(t["id"] != cursor for t in matching):
+                matching = list(self.transfers.values())  # a cursor outside the filter
+            ordered = sorted(reversed(matching), key=lambda t: -t["created"])
 
             def keep(t: dict[str, Any]) -> bool:
                 return ((destination is None or t["destination"] == destination)
