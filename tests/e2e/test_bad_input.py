@@ -90,6 +90,14 @@ def test_too_deep_queries_are_refused_before_running(client, acme):
     assert body.get("data") is None
 
 
+def test_an_empty_selection_set_is_a_syntax_error_not_a_crash(client, acme):
+    body = client.run(acme.key, '{ node(id: "VGFzazox") { ... on Task { } } }')
+    [error] = body["errors"]
+    assert error["message"] == "Syntax Error: a selection set must select at least one field."
+    assert error["locations"] == [{"line": 1, "column": 38}]
+    assert body.get("data") is None
+
+
 def test_too_many_aliases_are_refused(client, acme):
     aliases = " ".join(f"a{n}: tasks {{ edges {{ cursor }} }}" for n in range(20))
     body = client.run(acme.key, "{ " + aliases + " }")

@@ -49,8 +49,13 @@ class later:  # noqa: N801 - reads as a call: later(value)
         yield  # a generator: awaiting it returns the value at once
 
 
+@strawberry.interface
+class Named:
+    name: str
+
+
 @strawberry.type
-class Item:
+class Item(Named):  # with an interface: strawberry gives it an isinstance is_type_of
     name: str
     note: Optional[str]
     colour: Colour
@@ -65,10 +70,34 @@ class Item:
 
 
 @strawberry.type
+class Box:  # no interface: no is_type_of
+    item: Optional[Item]
+    strict_item: Item
+
+
+@strawberry.type
 class Holder:
     item: Optional[Item]
     strict_item: Item
     items: list[Optional[Item]]
+    boxes: list[Optional[Box]]
+    strict_boxes: Optional[list[Box]] = None
+
+
+def boxes() -> list[Box]:
+    """Object fields read by attribute, with each kind of value an object field can have."""
+    made = items()
+    return [
+        Box(item=made[0], strict_item=made[0]),
+        Box(item=None, strict_item=made[0]),
+        Box(item=made[0], strict_item=None),                 # null in a non-null object
+        Box(item=ValueError("no item"), strict_item=made[0]),  # an exception as the value
+        Box(item=later(made[0]), strict_item=later(made[3])),  # awaitables
+        Box(item=later(None), strict_item=made[0]),
+        Box(item="not an item", strict_item=made[0]),        # fails Item's is_type_of
+        Box(item=made[1], strict_item=made[0]),              # its non-null leaf fails
+        Box(item=made[0], strict_item=made[1]),              # ... under a non-null object
+    ]
 
 
 def item(**overrides: Any) -> Item:
@@ -99,12 +128,15 @@ class Query:
     @strawberry.field
     def holder(self) -> Holder:
         made = items()
-        return Holder(item=made[0], strict_item=made[1], items=made)
+        return Holder(item=made[0], strict_item=made[1], items=made, boxes=boxes(),
+                      strict_boxes=boxes()[:2] + [None] + boxes()[:1])  # null: non-null item
 
     @strawberry.field
     async def late_holder(self) -> Holder:
         made = items()
-        return Holder(item=made[3], strict_item=made[0], items=made[2:5])
+        return Holder(item=made[3], strict_item=made[0], items=tuple(made[2:5]),
+                      boxes=[*boxes()[3:6], later(boxes()[0]), "not a box", None],
+                      strict_boxes=[*boxes()[:2], ValueError("no box")])
 
 
 class ResolveHook(SchemaExtension):
@@ -121,6 +153,12 @@ QUERIES = [
     "{ lateHolder { items { name note count } item { name colour } } }",
     "{ holder { items { ... on Item { name } ...F } } } fragment F on Item { colour odd }",
     "query($s: Boolean!) { holder { items { name @skip(if: $s) count @include(if: $s) } } }",
+    "{ holder { boxes { item { name count } strictItem { name } } } }",
+    "{ holder { boxes { item { note } i2: item { colour ... on Named { name } } } } }",
+    "{ lateHolder { boxes { item { name } strictItem { name count } } } }",
+    "{ holder { boxes { strictItem { __typename } item { __typename name } } } }",
+    "{ holder { strictBoxes { item { name } } items { name } } }",
+    "{ lateHolder { boxes { item { name } } strictBoxes { item { name } } items { count } } }",
 ]
 
 
@@ -153,6 +191,16 @@ def test_the_cases_above_do_fail():
     assert result.data["holder"]["items"][1] is None  # the non-null error nulls its item
 
 
+def test_the_object_cases_above_do_fail():
+    plain, _ = schemas()
+    result = asyncio.run(plain.execute(QUERIES[6]))
+    messages = " ".join(error.message for error in result.errors)
+    assert "Cannot return null for non-nullable field Box.strictItem." in messages
+    assert "no item" in messages and "Expected value of type 'Item'" in messages
+    assert result.data["holder"]["boxes"][0]["item"]["name"] == "a"
+    assert result.data["holder"]["boxes"][2] is None  # its non-null object was null
+
+
 def test_a_resolve_hook_still_sees_every_field():
     plain, standard = schemas(ResolveHook)
     query = "{ holder { item { name note } } }"
@@ -169,4 +217,5 @@ def test_only_attribute_reads_of_leaves_are_read_directly():
     assert plain_leaf(graphql_schema, item_type, "colour") is not None
     assert plain_leaf(graphql_schema, item_type, "computed") is None  # a resolver
     assert plain_leaf(graphql_schema, item_type, "secret") is None    # a permission class
-    assert plain_leaf(graphql_schema, holder_type, "item") is None    # an object
+    assert plain_leaf(graphql_schema, holder_type, "item").object_type is not None
+    assert plain_leaf(graphql_schema, holder_type, "items").item_type is not None

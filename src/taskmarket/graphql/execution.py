@@ -5,10 +5,14 @@ Most fields of a page are attribute reads of a scalar or an enum (a Task's ``tit
 ours, no field extensions, no permission classes, no arguments). For those, graphql-core
 still builds a resolve info, a path and runs the general ``complete_value`` dispatch for
 each field of each node. ``PlainLeafExecutor`` reads such a field and coerces it as a
-leaf directly, and builds the path only when the field fails. Every other field, and any
+leaf directly, and builds the path only when the field fails. An object read the same way
+(an edge's ``node``, a Task's ``reward``) is checked as graphql-core checks it (null,
+strawberry's isinstance ``is_type_of``) and its fields executed, without a resolve info
+or the general ``complete_value`` dispatch. Lists, and every other field, and any
 value that is not an ordinary one (an awaitable, an exception returned as a value), goes
 through graphql-core's own code, so results and errors are the standard ones:
-``tests/unit/test_graphql_execution.py`` compares both executors on generated queries.
+``tests/unit/test_graphql_execution.py`` compares both executors on unusual values and
+``tests/integration/test_graphql_plain_leaves.py`` on generated queries for every role.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from typing import Any, NamedTuple
 
 from graphql import (
     GraphQLLeafType, GraphQLObjectType, GraphQLOutputType, GraphQLSchema, is_leaf_type,
-    is_non_null_type,
+    is_list_type, is_non_null_type, is_object_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import invalid_return_type_error
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -28,8 +33,11 @@ class PlainLeaf(NamedTuple):
     resolve: Any                # strawberry's basic resolver of the field
     attribute: str | None       # the attribute it reads, when it reads with getattr
     return_type: GraphQLOutputType
-    leaf_type: GraphQLLeafType
+    leaf_type: GraphQLLeafType | None       # a scalar or an enum: coerced here
     non_null: bool
+    object_type: GraphQLObjectType | None = None  # else an object: its fields executed
+    is_type_of: Any = None      # strawberry's isinstance check of that object, if any
+    item_type: GraphQLOutputType | None = None  # a list of such objects: the item's type
 
 
 # Values a leaf resolver returns that are neither awaitable nor an exception.
@@ -63,15 +71,37 @@ def plain_leaf(schema: GraphQLSchema, parent_type: GraphQLObjectType,
         return_type = field_def.type
         non_null = is_non_null_type(return_type)
         inner = return_type.of_type if non_null else return_type  # type: ignore[union-attr]
+        definition = field_def.extensions["strawberry-definition"]
+        # The basic resolver calls the config's default resolver with the Python
+        # name; when that is getattr (strawberry's default) it is read directly.
+        attribute = definition.python_name if definition.default_resolver is getattr \
+            else None
         if is_leaf_type(inner):
-            definition = field_def.extensions["strawberry-definition"]
-            # The basic resolver calls the config's default resolver with the Python
-            # name; when that is getattr (strawberry's default) it is read directly.
-            attribute = definition.python_name if definition.default_resolver is getattr \
-                else None
             plan = PlainLeaf(field_def.resolve, attribute, return_type, inner, non_null)
+        elif plain_object(inner):
+            plan = PlainLeaf(field_def.resolve, attribute, return_type, None, non_null,
+                             inner, inner.is_type_of)
+        elif is_list_type(inner):
+            item_type = inner.of_type
+            item = item_type.of_type if is_non_null_type(item_type) else item_type
+            if plain_object(item):
+                plan = PlainLeaf(field_def.resolve, attribute, return_type, None, non_null,
+                                 item, item.is_type_of, item_type)
     _plans[key] = plan
     return plan
+
+
+def plain_object(type_: Any) -> bool:
+    return is_object_type(type_) and (type_.is_type_of is None
+                                      or is_strawberry_isinstance(type_.is_type_of))
+
+
+def is_strawberry_isinstance(is_type_of: Any) -> bool:
+    """Whether an object type's ``is_type_of`` is the one strawberry generates for a type
+    with interfaces (an isinstance check that never reads its resolve info)."""
+    return getattr(is_type_of, "__qualname__", "").endswith(
+        "_get_is_type_of.<locals>.is_type_of") and \
+        getattr(is_type_of, "__module__", "") == "strawberry.schema.schema_converter"
 
 
 class PlainLeafExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -113,8 +143,10 @@ class PlainLeafExecutor(StrawberryGraphQLCoreExecutionContext):
         try:
             for response_name, details, plan in fields:
                 if plan is not None and not details[0].node.arguments:
-                    value = self._read_leaf(plan, parent_type, source_value, details, path,
-                                            response_name, position_context)
+                    read = self._read_leaf if plan.object_type is None else (
+                        self._read_object if plan.item_type is None else self._read_list)
+                    value = read(plan, parent_type, source_value, details, path,
+                                 response_name, position_context)
                 else:
                     value = self.execute_field(
                         parent_type, source_value, details,
@@ -165,6 +197,130 @@ class PlainLeafExecutor(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, plan.return_type, details,
                                     Path(path, response_name, parent_type.name))
+            return None
+
+    def _read_object(self, plan: PlainLeaf, parent_type: GraphQLObjectType, source: Any,
+                     details: FieldDetailsList, path: Path | None, response_name: str,
+                     position_context: Any) -> Any:
+        """An object read by attribute: checked as complete_object_value checks it, its
+        fields executed (collected once per selection, as graphql-core does)."""
+        field_path = Path(path, response_name, parent_type.name)
+        object_type = plan.object_type
+        try:
+            if plan.attribute is not None:
+                result = getattr(source, plan.attribute)
+            else:
+                result = plan.resolve(source, None)
+            if result is None or result is Undefined:
+                if plan.non_null:
+                    raise TypeError("Cannot return null for non-nullable field"
+                                    f" {parent_type}.{details[0].node.name.value}.")
+                return None
+            if isinstance(result, Exception) or self.is_awaitable(result):
+                return self._complete_unusual(plan, parent_type, details, path,
+                                              response_name, result, position_context)
+            if plan.is_type_of is not None and not plan.is_type_of(result, None):
+                raise invalid_return_type_error(object_type, result, details)
+            completed = self.collect_and_execute_subfields(
+                object_type, details, field_path, result, position_context)
+            if self.is_awaitable(completed):
+                return self._await_object(completed, plan, details, field_path)
+            return completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, plan.return_type, details, field_path)
+            return None
+
+    def _read_list(self, plan: PlainLeaf, parent_type: GraphQLObjectType, source: Any,
+                   details: FieldDetailsList, path: Path | None, response_name: str,
+                   position_context: Any) -> Any:
+        """A list (or tuple) of objects read by attribute, completed item by item as
+        complete_iterable_value does; anything else (another iterable, an awaitable or an
+        exception among the items, @stream) goes through graphql-core."""
+        field_path = Path(path, response_name, parent_type.name)
+        try:
+            if plan.attribute is not None:
+                result = getattr(source, plan.attribute)
+            else:
+                result = plan.resolve(source, None)
+            if result is None or result is Undefined:
+                if plan.non_null:
+                    raise TypeError("Cannot return null for non-nullable field"
+                                    f" {parent_type}.{details[0].node.name.value}.")
+                return None
+            is_awaitable = self.is_awaitable
+            if result.__class__ not in (list, tuple) or details[0].node.directives or any(
+                    isinstance(item, Exception) or is_awaitable(item) for item in result):
+                return self._complete_unusual(plan, parent_type, details, path,
+                                              response_name, result, position_context)
+            completed = self._complete_items(plan, parent_type, details, field_path, result,
+                                             position_context)
+            if is_awaitable(completed):
+                return self._await_object(completed, plan, details, field_path)
+            return completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, plan.return_type, details, field_path)
+            return None
+
+    def _complete_items(self, plan: PlainLeaf, parent_type: GraphQLObjectType,
+                        details: FieldDetailsList, field_path: Path, items: Any,
+                        position_context: Any) -> Any:
+        item_type, object_type, is_type_of = plan.item_type, plan.object_type, plan.is_type_of
+        non_null_items = is_non_null_type(item_type)
+        is_awaitable = self.is_awaitable
+        execute = self.collect_and_execute_subfields
+        completed: list[Any] = []
+        pending: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                item_path = field_path.add_key(index, None)
+                try:
+                    if item is None or item is Undefined:
+                        if non_null_items:
+                            raise TypeError("Cannot return null for non-nullable field"
+                                            f" {parent_type}.{details[0].node.name.value}.")
+                        completed.append(None)
+                        continue
+                    if is_type_of is not None and not is_type_of(item, None):
+                        raise invalid_return_type_error(object_type, item, details)
+                    value = execute(object_type, details, item_path, item, position_context)
+                    if is_awaitable(value):
+                        value = self._await_item(value, item_type, details, item_path)
+                        pending.append(index)
+                    completed.append(value)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, details, item_path)
+                    completed.append(None)
+        except Exception:
+            if pending:
+                self.settle_in_background([completed[index] for index in pending])
+            raise
+        if not pending:
+            return completed
+        return self._gather_items(completed, pending)
+
+    async def _await_item(self, value: Any, item_type: GraphQLOutputType,
+                          details: FieldDetailsList, item_path: Path) -> Any:
+        try:
+            return await value
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, item_type, details, item_path)
+            return None
+
+    async def _gather_items(self, completed: list[Any], pending: list[int]) -> list[Any]:
+        if len(pending) == 1:
+            completed[pending[0]] = await completed[pending[0]]
+        else:
+            values = await gather_with_cancel(*(completed[index] for index in pending))
+            for index, value in zip(pending, values, strict=True):
+                completed[index] = value
+        return completed
+
+    async def _await_object(self, completed: Any, plan: PlainLeaf,
+                            details: FieldDetailsList, field_path: Path) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, plan.return_type, details, field_path)
             return None
 
     def _complete_unusual(self, plan: PlainLeaf, parent_type: GraphQLObjectType,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from graphql import GraphQLError, SelectionSetNode, ValidationRule, Visitor, visit
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import (
@@ -20,12 +21,46 @@ MAX_ALIASES = 15
 MAX_BODY_BYTES = 512 * 1024  # above the largest legal payload/result (256 KiB) plus room
 
 
+def empty_selection_set(document) -> SelectionSetNode | None:
+    """The first ``{ }`` in the document: the grammar forbids it, graphql-core's parser
+    lets it through, and strawberry's depth limiter fails on it (``max()`` of nothing)."""
+    found: list[SelectionSetNode] = []
+
+    class Finder(Visitor):
+        def enter_selection_set(self, node, *_):
+            if not node.selections:
+                found.append(node)
+                return self.BREAK
+            return None
+
+    visit(document, Finder())
+    return found[0] if found else None
+
+
+def refusing_empty_selection_sets(rule: type[ValidationRule]) -> type[ValidationRule]:
+    """``rule``, except that a document with an empty selection set gets a GraphQL error
+    saying so instead of reaching it."""
+
+    class Checked(rule):  # type: ignore[misc, valid-type]
+        def __init__(self, context):
+            empty = empty_selection_set(context.document)
+            if empty is None:
+                super().__init__(context)
+                return
+            ValidationRule.__init__(self, context)
+            context.report_error(GraphQLError(
+                "Syntax Error: a selection set must select at least one field.", empty))
+
+    Checked.__name__ = Checked.__qualname__ = f"{rule.__name__}RefusingEmptySelections"
+    return Checked
+
+
 # The depth and alias rules are built once: the validation cache is keyed by the rule
 # classes, and a limiter made per request would make new classes (a miss every time).
-LIMIT_RULES = tuple(
-    rule for limiter in (QueryDepthLimiter(max_depth=MAX_DEPTH),
-                         MaxAliasesLimiter(max_alias_count=MAX_ALIASES))
-    for rule in limiter.validation_rules)
+LIMIT_RULES = (
+    *(refusing_empty_selection_sets(rule)
+      for rule in QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules),
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules)
 
 
 def extensions(caches: bool = True) -> list[Any]:

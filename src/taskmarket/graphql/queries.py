@@ -164,8 +164,10 @@ class Queries:
         size = page_size(first)
         rows, people = await tasks_for(context, context.need_viewer(), size, after, status,
                                        skill, selects(info.selected_fields, "requester"))
+        requesters = {key: Requester.from_row(row) for key, row in people.items()}
         return connection(rows, size,
-                          lambda row: Task.from_row(row, people.get(row.requester_id)))
+                          lambda row: Task.from_row(row, requester=requesters.get(
+                              row.requester_id)))
 
     @strawberry.field(description="Submissions waiting for the calling requester's review, "
                       "oldest first.")

@@ -41,9 +41,10 @@ Mutation = merge_types("Mutation", (
 ))
 
 
-def build_schema(caches: bool = True, plain_leaves: bool = False) -> strawberry.Schema:
-    """The schema; ``plain_leaves=False`` executes every field through graphql-core's
-    general path (the reference the short path is tested against)."""
+def build_schema(caches: bool = True, plain_leaves: bool = True) -> strawberry.Schema:
+    """The schema, reading plain leaf fields directly (graphql/execution.py);
+    ``plain_leaves=False`` executes every field through graphql-core's general path (the
+    reference the short path is tested against: tests/integration/test_graphql_plain_leaves.py)."""
     return strawberry.Schema(
         query=Query, mutation=Mutation, subscription=Subscriptions,
         types=[Requester, Worker, Task, Claim, Submission, Payout, WebhookEndpoint,

@@ -183,9 +183,12 @@ class Task(Node):
     row: strawberry.Private[Any]
     # Filled when the list resolver read the page's requesters along with the page.
     requester_row: strawberry.Private[Any] = None
+    # ... or their Requester objects, built once per requester of the page.
+    prefetched_requester: strawberry.Private[Any] = None
 
     @classmethod
-    def from_row(cls, row: Any, requester_row: Any = None) -> "Task":
+    def from_row(cls, row: Any, requester_row: Any = None,
+                 requester: Optional["Requester"] = None) -> "Task":
         return cls(
             id=strawberry.ID(to_global_id("Task", row.id)), title=row.title,
             instructions=row.instructions, payload=row.payload,
@@ -195,6 +198,7 @@ class Task(Node):
             auto_approve_after_seconds=row.auto_approve_after_seconds,
             status=enum_value(TaskStatus, row.status), open_slots=row.open_slots,
             created_at=row.created_at, row=row, requester_row=requester_row,
+            prefetched_requester=requester,
         )
 
     @strawberry.field(description="How many accepted submissions the task needs (overlap).")
@@ -212,6 +216,8 @@ class Task(Node):
         # Sync on purpose: a page whose requesters were read up front resolves without
         # a coroutine per node (graphql-core then completes the page synchronously);
         # otherwise the awaitable returned here is awaited by the executor.
+        if self.prefetched_requester is not None:
+            return self.prefetched_requester
         if self.requester_row is not None:
             return Requester.from_row(self.requester_row)
         return load_requester(info, self.row.requester_id)
