@@ -172,18 +172,28 @@ class PlainLeafExecutor(StrawberryGraphQLCoreExecutionContext):
             results.update(zip(pending, values, strict=True))
         return results
 
+    @staticmethod
+    def _value_of(plan: PlainLeaf, parent_type: GraphQLObjectType, source: Any,
+                  details: FieldDetailsList) -> Any:
+        """The field's value read from its source; None for a null (Undefined too) where the
+        schema allows one, graphql-core's error where it does not."""
+        if plan.attribute is not None:
+            result = getattr(source, plan.attribute)
+        else:
+            result = plan.resolve(source, None)
+        if result is None or result is Undefined:
+            if plan.non_null:
+                raise TypeError("Cannot return null for non-nullable field"
+                                f" {parent_type}.{details[0].node.name.value}.")
+            return None
+        return result
+
     def _read_leaf(self, plan: PlainLeaf, parent_type: GraphQLObjectType, source: Any,
                    details: FieldDetailsList, path: Path | None, response_name: str,
                    position_context: Any) -> Any:
         try:
-            if plan.attribute is not None:
-                result = getattr(source, plan.attribute)
-            else:
-                result = plan.resolve(source, None)
-            if result is None or result is Undefined:
-                if plan.non_null:
-                    raise TypeError("Cannot return null for non-nullable field"
-                                    f" {parent_type}.{details[0].node.name.value}.")
+            result = self._value_of(plan, parent_type, source, details)
+            if result is None:
                 return None
             if result.__class__ not in ORDINARY and (
                     isinstance(result, Exception) or self.is_awaitable(result)):
@@ -207,14 +217,8 @@ class PlainLeafExecutor(StrawberryGraphQLCoreExecutionContext):
         field_path = Path(path, response_name, parent_type.name)
         object_type = plan.object_type
         try:
-            if plan.attribute is not None:
-                result = getattr(source, plan.attribute)
-            else:
-                result = plan.resolve(source, None)
-            if result is None or result is Undefined:
-                if plan.non_null:
-                    raise TypeError("Cannot return null for non-nullable field"
-                                    f" {parent_type}.{details[0].node.name.value}.")
+            result = self._value_of(plan, parent_type, source, details)
+            if result is None:
                 return None
             if isinstance(result, Exception) or self.is_awaitable(result):
                 return self._complete_unusual(plan, parent_type, details, path,
@@ -238,14 +242,8 @@ class PlainLeafExecutor(StrawberryGraphQLCoreExecutionContext):
         exception among the items, @stream) goes through graphql-core."""
         field_path = Path(path, response_name, parent_type.name)
         try:
-            if plan.attribute is not None:
-                result = getattr(source, plan.attribute)
-            else:
-                result = plan.resolve(source, None)
-            if result is None or result is Undefined:
-                if plan.non_null:
-                    raise TypeError("Cannot return null for non-nullable field"
-                                    f" {parent_type}.{details[0].node.name.value}.")
+            result = self._value_of(plan, parent_type, source, details)
+            if result is None:
                 return None
             is_awaitable = self.is_awaitable
             if result.__class__ not in (list, tuple) or details[0].node.directives or any(
