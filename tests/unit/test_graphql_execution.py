@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from enum import Enum
+from collections.abc import AsyncGenerator
 from typing import Any, NewType, Optional
 
 import orjson
@@ -17,7 +18,9 @@ from strawberry.extensions import SchemaExtension
 from strawberry.permission import BasePermission
 from strawberry.schema.config import StrawberryConfig
 
-from taskmarket.graphql.execution import PlainLeafExecutor, plain_leaf
+from taskmarket.graphql.execution import (
+    PlainLeafExecutor, SubscriptionSafeExecutor, plain_leaf,
+)
 
 
 @strawberry.enum
@@ -219,3 +222,52 @@ def test_only_attribute_reads_of_leaves_are_read_directly():
     assert plain_leaf(graphql_schema, item_type, "secret") is None    # a permission class
     assert plain_leaf(graphql_schema, holder_type, "item").object_type is not None
     assert plain_leaf(graphql_schema, holder_type, "items").item_type is not None
+
+
+@strawberry.type
+class Reading:
+    value: int
+    colour: Colour
+
+
+@strawberry.type
+class Beat:
+    n: int
+    reading: Reading
+
+
+@strawberry.type
+class Ticks:
+    @strawberry.subscription
+    async def beats(self, count: int) -> AsyncGenerator[Beat, None]:
+        for n in range(count):
+            yield Beat(n=n, reading=Reading(value=n, colour=Colour.RED))
+
+
+@pytest.mark.parametrize("executor", [PlainLeafExecutor, SubscriptionSafeExecutor])
+def test_a_long_subscription_keeps_no_memo_per_event(executor, monkeypatch):
+    """graphql-core runs each event on a copy of the operation's executor; its memo of
+    collected subfields (ours of plans too) must not keep an entry for every event."""
+    operations = []
+    build = executor.build_per_event_executor
+
+    def noting_the_operation(self, payload):
+        operations.append(self)
+        return build(self, payload)
+
+    monkeypatch.setattr(executor, "build_per_event_executor", noting_the_operation)
+    schema = strawberry.Schema(Query, subscription=Ticks, config=CONFIG,
+                               execution_context_class=executor)
+
+    async def deliver() -> list[Any]:
+        stream = await schema.subscribe(
+            "subscription { beats(count: 300) { n reading { value colour } } }")
+        return [result.data async for result in stream]
+
+    delivered = asyncio.run(deliver())
+    assert [beat["beats"]["n"] for beat in delivered] == list(range(300))
+    assert delivered[-1]["beats"]["reading"] == {"value": 299, "colour": "RED"}
+    operation = operations[0]
+    assert all(each is operation for each in operations)
+    assert len(operation._relevant_sub_fields) <= 2
+    assert len(getattr(operation, "_planned", {})) <= 2

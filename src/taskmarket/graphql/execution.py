@@ -104,7 +104,23 @@ def is_strawberry_isinstance(is_type_of: Any) -> bool:
         getattr(is_type_of, "__module__", "") == "strawberry.schema.schema_converter"
 
 
-class PlainLeafExecutor(StrawberryGraphQLCoreExecutionContext):
+class SubscriptionSafeExecutor(StrawberryGraphQLCoreExecutionContext):
+    """strawberry's executor, with per-event memos for subscriptions.
+
+    graphql-core (3.3) runs each subscription event on a shallow copy of the operation's
+    executor, so the copies share its memo of collected subfields, keyed by the identity
+    of each event's freshly collected field lists: a long subscription added entries for
+    every event it delivered and kept them all (the soak's RSS growth, figure 11). Each
+    event's copy gets memos of its own, dropped with it.
+    """
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        executor = super().build_per_event_executor(payload)
+        executor._relevant_sub_fields = {}
+        return executor
+
+
+class PlainLeafExecutor(SubscriptionSafeExecutor):
     """strawberry's executor, reading plain leaf fields without the per-field machinery."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -112,6 +128,11 @@ class PlainLeafExecutor(StrawberryGraphQLCoreExecutionContext):
         # id(grouped field set) -> (that set, its fields with their plans): one set
         # serves every node of a list, as graphql-core memoizes the collected fields.
         self._planned: dict[int, tuple[GroupedFieldSet, list[tuple[Any, ...]] | None]] = {}
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        executor = super().build_per_event_executor(payload)
+        executor._planned = {}  # keyed like graphql-core's memo: per event as well
+        return executor
 
     def _plans_of(self, parent_type: GraphQLObjectType,
                   grouped_field_set: GroupedFieldSet) -> list[tuple[Any, ...]] | None:

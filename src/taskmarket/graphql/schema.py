@@ -10,7 +10,7 @@ from .batch_types import Batch
 from .batches import BatchMutations, BatchQueries
 from .books import BooksQueries
 from .directory import ApiKeyInfo, DirectoryQueries
-from .execution import PlainLeafExecutor
+from .execution import PlainLeafExecutor, SubscriptionSafeExecutor
 from .finance import FinanceQueries
 from .funds import FundsMutations
 from .limits import extensions
@@ -50,7 +50,7 @@ def build_schema(caches: bool = True, plain_leaves: bool = True) -> strawberry.S
         types=[Requester, Worker, Task, Claim, Submission, Payout, WebhookEndpoint,
                WebhookDelivery, ApiKeyInfo, Batch, ReconciliationRun],
         extensions=extensions(caches), config=StrawberryConfig(scalar_map=SCALAR_MAP),
-        execution_context_class=PlainLeafExecutor if plain_leaves else None,
+        execution_context_class=PlainLeafExecutor if plain_leaves else SubscriptionSafeExecutor,
     )
 
 
