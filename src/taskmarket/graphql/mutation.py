@@ -99,3 +99,17 @@ def read_node(node_type: Any, loader: str, index: int | None = None) -> Shown:
         return await load_optional(getattr(done.context.loaders, loader), key, node_type)
 
     return show
+
+
+def written_or_read(node_type: Any, loader: str, written_row: Any,
+                    index: int | None = None) -> Shown:
+    """The node as the command saved it (``written_row(done)``, a row of graphql/written.py,
+    None when the saved aggregates cannot give it); else as ``read_node`` reads it (which
+    waits for the command's position)."""
+    read = read_node(node_type, loader, index)
+
+    async def show(done: Done[Any]) -> Optional[Any]:
+        row = written_row(done)
+        return node_type.from_row(row) if row is not None else await read(done)
+
+    return show

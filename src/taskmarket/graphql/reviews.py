@@ -11,8 +11,7 @@ from ..domain import DomainError
 from ..global_ids import decode_id
 from .auth import REQUESTER
 from .errors import UserError
-from .context import load_optional
-from .mutation import Caller, Done, run_mutation
+from .mutation import Caller, run_mutation, written_or_read
 from .payout_types import Payout
 from .types import ReviewDecision, Submission
 from .written import requested_payout_row, reviewed_submission_row
@@ -57,20 +56,14 @@ class ReviewMutations:
 
         before: list[Any] = [None]
 
-        async def submission(done: Done[tuple[UUID, UUID | None]]) -> Optional[Submission]:
+        def reviewed(done: Any) -> Any:  # after the command: the id decoded cleanly
             task_id = decode_id(input.submission_id, "Submission", "submissionId")[0]
-            row = reviewed_submission_row(done.saved, task_id, before[0],
-                                          input.decision.value, input.feedback)
-            if row is not None:
-                return Submission.from_row(row)
-            return await load_optional(done.context.loaders.submissions, done.value[0],
-                                       Submission)
+            return reviewed_submission_row(done.saved, task_id, before[0],
+                                           input.decision.value, input.feedback)
 
-        async def payout(done: Done[tuple[UUID, UUID | None]]) -> Optional[Payout]:
-            row = requested_payout_row(done.saved, done.value[1])
-            if row is not None:
-                return Payout.from_row(row)
-            return await load_optional(done.context.loaders.payouts, done.value[1], Payout)
+        submission = written_or_read(Submission, "submissions", reviewed, 0)
+        payout = written_or_read(Payout, "payouts", lambda done: (
+            requested_payout_row(done.saved, done.value[1])), 1)
 
         return await run_mutation(info, "reviewSubmission", command, ReviewSubmissionPayload,
                                   roles=REQUESTER, submission=submission, payout=payout)

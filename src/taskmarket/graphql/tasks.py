@@ -13,19 +13,13 @@ from ..domain.task import TaskSpec
 from ..global_ids import decode_one
 from .auth import REQUESTER
 from .errors import UserError
-from .context import load_optional
-from .mutation import Caller, Done, run_mutation
+from .mutation import Caller, run_mutation, written_or_read
 from .types import MoneyInput, Task
 from .written import task_row
 
 
-async def task_shown(done: Done[UUID]) -> Optional[Task]:
-    """The task as the command saved it; else (a repeated post saved nothing) from the
-    read model, which waits for the command's position."""
-    row = task_row(done.saved, done.value)
-    if row is not None:
-        return Task.from_row(row)
-    return await load_optional(done.context.loaders.tasks, done.value, Task)
+# The task as the command saved it; else (a repeated post saved nothing) the read model's.
+task_shown = written_or_read(Task, "tasks", lambda done: task_row(done.saved, done.value))
 
 
 @strawberry.input

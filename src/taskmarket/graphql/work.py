@@ -12,7 +12,7 @@ from ..domain import DomainError
 from ..global_ids import decode_id, decode_one
 from .auth import WORKER
 from .errors import UserError
-from .mutation import Caller, Done, run_mutation
+from .mutation import Caller, Done, run_mutation, written_or_read
 from .types import Claim, Submission
 from .written import claim_row, submission_row
 
@@ -77,12 +77,8 @@ async def claim_shown(done: Done[tuple[UUID, UUID] | UUID]) -> Optional[Claim]:
     return Claim.from_row(row) if row else None
 
 
-async def submission_shown(done: Done[tuple[UUID, UUID]]) -> Optional[Submission]:
-    task_id, submission_id = done.value
-    row = submission_row(done.saved, task_id, submission_id)
-    if row is None:
-        row = await done.context.loaders.submissions.load(submission_id)
-    return Submission.from_row(row) if row else None
+submission_shown = written_or_read(
+    Submission, "submissions", lambda done: submission_row(done.saved, *done.value), 1)
 
 
 @strawberry.type
